@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import helmet from '@fastify/helmet';
+import { ConsoleLogger, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
+import handlebars from 'handlebars';
+import { appConfig, databaseConfig, httpConfig, nestLogLevels, redactUrl } from '@accounts/config';
+import { databaseUnreachableReason } from '@accounts/database';
+import { API_CONFIG, ApiModule } from './api.module';
+import { problem } from './http/problem';
+import { sendProblem } from './http/problem-details.filter';
+
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+/** The API cannot start; the message is the one line an operator sees. */
+export class ApiStartupError extends Error {
+  override readonly name = 'ApiStartupError';
+}
+
+/**
+ * Builds the API application (not yet listening). main.ts and the end-to-end tests share it, so
+ * tests exercise exactly what production runs. Rejects with a ConfigError or ApiStartupError.
+ */
+export async function createApiApp(): Promise<NestFastifyApplication> {
+  await preflight();
+  const http = httpConfig();
+  const app_ = appConfig();
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: http.trustProxy > 0 ? http.trustProxy : false,
+    // Fastify's parser refuses __proto__ and constructor.prototype keys outright.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+  let app: NestFastifyApplication;
+  try {
+    app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, {
+      abortOnError: false,
+      bufferLogs: true,
+      autoFlushLogs: false,
+    });
+  } catch (error) {
+    // Drops Nest's multi-line report of this error; the caller prints one line.
+    Logger.overrideLogger(false);
+    Logger.flush();
+    throw error;
+  }
+  app.useLogger(new ConsoleLogger({ logLevels: nestLogLevels(app_.logLevel) }));
+  app.flushLogs();
+
+  app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
+    if (!isApiRequestWithNonJsonBody(request)) return done();
+    sendProblem(reply, problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', 'Send application/json'));
+  });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: app_.isProduction,
+  });
+  if (http.corsOrigins.length > 0) app.enableCors({ origin: http.corsOrigins, credentials: false, maxAge: 600 });
+  app.setViewEngine({
+    engine: { handlebars },
+    templates: join(__dirname, 'web', 'views'),
+    layout: 'layout.hbs',
+    defaultContext: { appName: app_.name },
+  });
+  app.enableShutdownHooks();
+  return app;
+}
+
+/**
+ * Validates every namespace and reaches PostgreSQL before Nest builds anything: inside Nest a
+ * failing config factory does not stop the providers that depend on it, and a database error
+ * would arrive as a stack trace.
+ */
+async function preflight(): Promise<void> {
+  // Silenced: Nest loads the same namespaces again and prints their warnings once.
+  Logger.overrideLogger(false);
+  try {
+    for (const load of API_CONFIG) load();
+  } finally {
+    Logger.overrideLogger(new ConsoleLogger());
+  }
+  const { url } = databaseConfig();
+  const reason = await databaseUnreachableReason(url);
+  if (reason === undefined) return;
+  if (/does not exist/.test(reason)) {
+    throw new ApiStartupError(`${reason} at ${redactUrl(url)}; create and migrate it with: npm run db:migrate`);
+  }
+  throw new ApiStartupError(`cannot reach PostgreSQL at ${redactUrl(url)} (${reason}); is it running? Try: docker compose up -d postgres`);
+}
+
+function isApiRequestWithNonJsonBody(request: FastifyRequest): boolean {
+  if (!request.url.startsWith('/api/')) return false;
+  const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+  if (!hasBody) return false;
+  const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  return type !== 'application/json';
+}

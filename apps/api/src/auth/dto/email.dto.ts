@@ -1,0 +1,7 @@
+import { IsAccountEmail } from './field-rules';
+
+/** Body of forgot-password and resend-confirmation. */
+export class EmailDto {
+  @IsAccountEmail()
+  email: string;
+}

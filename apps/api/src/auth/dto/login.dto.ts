@@ -1,0 +1,9 @@
+import { IsAccountEmail, IsPasswordField } from './field-rules';
+
+export class LoginDto {
+  @IsAccountEmail()
+  email: string;
+
+  @IsPasswordField()
+  password: string;
+}

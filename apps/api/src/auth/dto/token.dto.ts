@@ -1,0 +1,6 @@
+import { IsOpaqueToken } from './field-rules';
+
+export class TokenDto {
+  @IsOpaqueToken()
+  token: string;
+}

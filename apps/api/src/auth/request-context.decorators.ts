@@ -1,0 +1,17 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { AuthenticationRequiredError, type AuthenticatedRequest, type Principal, type SessionMeta } from '@accounts/auth';
+
+/** The principal JwtAuthGuard attached to the request. */
+export const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext): Principal => {
+  const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+  if (!principal) throw new AuthenticationRequiredError();
+  return principal;
+});
+
+/** The client's user agent and IP (as far as TRUST_PROXY lets us believe X-Forwarded-For). */
+export const ClientMeta = createParamDecorator((_: unknown, context: ExecutionContext): SessionMeta => {
+  const request = context.switchToHttp().getRequest<FastifyRequest>();
+  const userAgent = request.headers['user-agent'];
+  return { userAgent: typeof userAgent === 'string' ? userAgent : undefined, ip: request.ip };
+});

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { PayloadSealError, PayloadSealer } from '@accounts/mail';
+import { MailComposer, MalformedEventError, UnsupportedEventVersionError } from './mail.composer';
+import { MailRenderer } from './mail.renderer';
+
+describe('MailComposer', () => {
+  const sealer = new PayloadSealer({ key: randomBytes(32) });
+  const app = { runtime: 'test' as const, isProduction: false, name: 'Accounts', url: 'https://example.com/accounts', logLevel: 'info' as const };
+  const composer = new MailComposer(app, sealer, new MailRenderer());
+  const recipient = { v: 1 as const, userId: 'u1', email: 'ann@example.com', name: null };
+
+  it('builds links under APP_URL, including its path, with the token opened for this event', () => {
+    const mail = composer.compose('password.reset-requested', { ...recipient, resetToken: sealer.seal('tok/en+=', 'event-1') }, 'event-1');
+    expect(mail.to).toBe('ann@example.com');
+    expect(mail.text).toContain('https://example.com/accounts/reset-password?token=tok%2Fen%2B%3D');
+  });
+
+  it('refuses a token sealed for another event', () => {
+    const payload = { ...recipient, resetToken: sealer.seal('token', 'event-1') };
+    expect(() => composer.compose('password.reset-requested', payload, 'event-2')).toThrow(PayloadSealError);
+  });
+
+  it('greets by name, and neutrally when the name is missing or blank', () => {
+    const named = composer.compose('password.changed', { ...recipient, name: 'Ann', via: 'change' }, 'e');
+    const blank = composer.compose('password.changed', { ...recipient, name: '  ', via: 'change' }, 'e');
+    expect(named.text).toMatch(/^Hi Ann,/);
+    expect(blank.text).toMatch(/^Hello,/);
+  });
+
+  it('refuses a recipient that is not exactly one address', () => {
+    for (const email of ['ann@example.com, eve@example.com', 'Eve <eve@example.com>', 'ann@example.com\r\nBcc: eve@example.com', 'nobody']) {
+      expect(() => composer.compose('password.changed', { ...recipient, email, via: 'change' }, 'e')).toThrow(MalformedEventError);
+    }
+  });
+
+  it('leaves a payload version it does not know to a newer worker', () => {
+    const payload = { ...recipient, v: 2, via: 'change' } as unknown as Parameters<typeof composer.compose<'password.changed'>>[1];
+    expect(() => composer.compose('password.changed', payload, 'e')).toThrow(UnsupportedEventVersionError);
+  });
+});

@@ -1,0 +1,86 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { appConfig } from '@accounts/config';
+import { PayloadSealer, type MailEventName, type MailEventPayloads, type SealedToken } from '@accounts/mail';
+import { MailRenderer, type TemplateContext } from './mail.renderer';
+
+/** A message ready to send: one recipient, both parts. */
+export interface OutgoingMail {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+/** The event can never become a mail, however often it is retried. */
+export class MalformedEventError extends Error {
+  override readonly name = 'MalformedEventError';
+}
+
+/** An event payload schema this worker does not know yet; a newer replica may. */
+export class UnsupportedEventVersionError extends Error {
+  override readonly name = 'UnsupportedEventVersionError';
+}
+
+type EventContext<N extends MailEventName> = (payload: MailEventPayloads[N], open: (token: SealedToken) => string) => Record<string, unknown>;
+
+/** One address, nothing that could add a recipient or a header. */
+const SINGLE_ADDRESS = /^[^\s@,;<>()"\\]+@[^\s@,;<>()"\\]+$/;
+
+/**
+ * Turns an event into a mail. Every link starts with APP_URL and nothing from the event decides
+ * where a link points; tokens are opened here, bound to the event they were sealed for.
+ */
+@Injectable()
+export class MailComposer {
+  private readonly contexts: { [N in MailEventName]: EventContext<N> } = {
+    'user.registered': (payload, open) => ({
+      confirmUrl: payload.confirmationToken ? this.link('/confirm-email', open(payload.confirmationToken)) : null,
+      signInUrl: this.link('/login'),
+    }),
+    'user.registration-attempted': () => ({
+      signInUrl: this.link('/login'),
+      forgotPasswordUrl: this.link('/forgot-password'),
+    }),
+    'email.confirmation-requested': (payload, open) => ({
+      confirmUrl: this.link('/confirm-email', open(payload.confirmationToken)),
+    }),
+    'password.reset-requested': (payload, open) => ({
+      resetUrl: this.link('/reset-password', open(payload.resetToken)),
+    }),
+    'password.changed': (payload) => ({
+      viaReset: payload.via === 'reset',
+      forgotPasswordUrl: this.link('/forgot-password'),
+    }),
+  };
+
+  constructor(
+    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
+    private readonly sealer: PayloadSealer,
+    private readonly renderer: MailRenderer,
+  ) {}
+
+  compose<N extends MailEventName>(name: N, payload: MailEventPayloads[N], eventId: string): OutgoingMail {
+    if (typeof payload !== 'object' || payload === null) throw new MalformedEventError(`${name} has no payload`);
+    if (payload.v !== 1) throw new UnsupportedEventVersionError(`${name} payload version ${String(payload.v)} is not supported`);
+    if (typeof payload.email !== 'string' || !SINGLE_ADDRESS.test(payload.email)) {
+      throw new MalformedEventError(`${name} has no valid recipient address`);
+    }
+    const open = (token: SealedToken) => {
+      if (typeof token?.sealed !== 'string') throw new MalformedEventError(`${name} carries a malformed sealed token`);
+      return this.sealer.open(token, eventId);
+    };
+    const context: TemplateContext = {
+      appName: this.app.name,
+      appUrl: this.app.url,
+      name: typeof payload.name === 'string' && payload.name.trim() !== '' ? payload.name : null,
+      email: payload.email,
+      ...(this.contexts[name] as EventContext<N>)(payload, open),
+    };
+    return { to: payload.email, ...this.renderer.render(name, context) };
+  }
+
+  private link(path: string, token?: string): string {
+    return token === undefined ? `${this.app.url}${path}` : `${this.app.url}${path}?token=${encodeURIComponent(token)}`;
+  }
+}

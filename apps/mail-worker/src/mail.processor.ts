@@ -1,0 +1,94 @@
+import { resolve } from 'node:path';
+import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import { mailConfig, redactUrl } from '@accounts/config';
+import { MAIL_EVENT_NAMES, MAIL_QUEUE, type MailEventName, type MailJobData } from '@accounts/mail';
+import { MailComposer, MalformedEventError } from './mail.composer';
+import { MailSender } from './mail.sender';
+
+/**
+ * Consumes the mail queue: compose, send, done. Failures that a retry cannot fix (an unknown or
+ * malformed event, a permanent SMTP rejection) end the job at once; everything else is rethrown
+ * so BullMQ retries it with the producer's backoff. The worker is started by hand (no autorun) so
+ * it takes its first job with the configured concurrency and rate cap already applied.
+ */
+@Processor(MAIL_QUEUE, { autorun: false })
+export class MailProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(MailProcessor.name);
+
+  constructor(
+    private readonly composer: MailComposer,
+    private readonly sender: MailSender,
+    @Inject(mailConfig.KEY) private readonly config: ConfigType<typeof mailConfig>,
+    @InjectQueue(MAIL_QUEUE) private readonly queue: Queue,
+  ) {
+    super();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.worker.concurrency = this.config.concurrency;
+    // The cap is stored in Redis and applies to every replica; the last worker to start sets it.
+    if (this.config.ratePerSecond) await this.queue.setGlobalRateLimit(this.config.ratePerSecond, 1_000);
+    else await this.queue.removeGlobalRateLimit();
+    const rate = this.config.ratePerSecond ? `, at most ${this.config.ratePerSecond}/s across workers` : '';
+    const target = this.config.smtpUrl
+      ? `sending through ${redactUrl(this.config.smtpUrl)}`
+      : `no SMTP_URL: writing messages to ${resolve(this.config.outboxDir)}`;
+    this.logger.log(`Taking mail jobs (concurrency ${this.config.concurrency}${rate}); ${target}`);
+    this.worker.run().catch((error: Error) => this.logger.error(`Mail worker stopped: ${error.message}`));
+  }
+
+  /**
+   * Runs before the mailer's own shutdown (this module is torn down before the global ones):
+   * in-flight jobs finish while their SMTP connections are still open.
+   */
+  async onModuleDestroy(): Promise<void> {
+    await this.worker.close();
+  }
+
+  async process(job: Job<MailJobData, void, string>): Promise<void> {
+    const name = job.name;
+    if (!isMailEventName(name)) throw new UnrecoverableError(`Unknown mail event "${name}"`);
+    const started = Date.now();
+    try {
+      const mail = this.composer.compose(name, job.data, job.id!);
+      const delivery = await this.sender.send(mail, job.id!);
+      const where = delivery.file ? ` to ${delivery.file}` : '';
+      this.logger.log(`Sent ${name} (event ${job.id})${where} in ${Date.now() - started} ms`);
+    } catch (error) {
+      if (error instanceof MalformedEventError) throw new UnrecoverableError(error.message);
+      if (isPermanentSmtpRejection(error)) {
+        throw new UnrecoverableError(`SMTP server refused the message permanently: ${(error as Error).message}`);
+      }
+      throw error;
+    }
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job | undefined, error: Error): void {
+    if (!job) return;
+    const attempts = job.opts.attempts ?? 1;
+    const final = error instanceof UnrecoverableError || job.attemptsMade >= attempts;
+    const line = `${job.name} (event ${job.id}) failed on attempt ${job.attemptsMade}/${attempts}: ${error.message}`;
+    if (final) this.logger.error(`${line}; kept as failed`);
+    else this.logger.warn(`${line}; will retry`);
+  }
+
+  @OnWorkerEvent('error')
+  onError(error: Error): void {
+    // Without a listener an 'error' event (Redis gone, for one) would crash the process.
+    this.logger.error(`Mail worker error: ${error.message}`);
+  }
+}
+
+function isMailEventName(name: string): name is MailEventName {
+  return (MAIL_EVENT_NAMES as readonly string[]).includes(name);
+}
+
+/** 5xx replies are final; 4xx and connection failures are worth another attempt. */
+function isPermanentSmtpRejection(error: unknown): boolean {
+  const code = (error as { responseCode?: unknown } | null)?.responseCode;
+  return typeof code === 'number' && code >= 500 && code < 600;
+}

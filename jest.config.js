@@ -1,0 +1,27 @@
+// One jest run: unit specs beside the code, end-to-end specs in apps/<app>/test and test/.
+const swc = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    target: 'es2022',
+    keepClassNames: true,
+  },
+  module: { type: 'commonjs' },
+  sourceMaps: 'inline',
+};
+
+const aliases = Object.fromEntries(
+  ['config', 'database', 'users', 'tokens', 'auth', 'mail'].map((lib) => [`^@accounts/${lib}$`, `<rootDir>/libs/${lib}/src`]),
+);
+
+module.exports = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: aliases,
+  testMatch: ['<rootDir>/{apps,libs,test}/**/*.{spec,e2e-spec}.ts'],
+  setupFiles: ['<rootDir>/test/support/test-env.ts'],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  testTimeout: 30_000,
+};

@@ -1,0 +1,64 @@
+/** Domain errors of the auth flows. apps/api maps each to a status and a problem `code`. */
+
+export class InvalidCredentialsError extends Error {
+  override readonly name = 'InvalidCredentialsError';
+  constructor() {
+    super('The email or password is incorrect');
+  }
+}
+
+export class EmailNotConfirmedError extends Error {
+  override readonly name = 'EmailNotConfirmedError';
+  constructor() {
+    super('Confirm your email address before signing in');
+  }
+}
+
+export class EmailTakenError extends Error {
+  override readonly name = 'EmailTakenError';
+  constructor() {
+    super('An account with this email address already exists');
+  }
+}
+
+export type PasswordWeakness = 'too_short' | 'too_long' | 'common' | 'contains_email';
+
+export class PasswordTooWeakError extends Error {
+  override readonly name = 'PasswordTooWeakError';
+  constructor(
+    readonly reason: PasswordWeakness,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The current password given to a password change is wrong (the caller is signed in). */
+export class WrongCurrentPasswordError extends Error {
+  override readonly name = 'WrongCurrentPasswordError';
+  constructor() {
+    super('The current password is incorrect');
+  }
+}
+
+export class InvalidRefreshTokenError extends Error {
+  override readonly name = 'InvalidRefreshTokenError';
+  constructor() {
+    super('The refresh token is invalid, expired or already used');
+  }
+}
+
+/** No bearer token, or one whose signature, claims or session no longer hold. */
+export class AuthenticationRequiredError extends Error {
+  override readonly name = 'AuthenticationRequiredError';
+  constructor() {
+    super('A valid access token is required');
+  }
+}
+
+export class SessionNotFoundError extends Error {
+  override readonly name = 'SessionNotFoundError';
+  constructor() {
+    super('No such session');
+  }
+}

@@ -1,0 +1,37 @@
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { Module } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { JwtModule } from '@nestjs/jwt';
+import { authConfig } from '@accounts/config';
+import { MailQueueModule } from '@accounts/mail';
+import { TokensModule } from '@accounts/tokens';
+import { UsersModule } from '@accounts/users';
+import { AccessTokenService } from './access-token.service';
+import { AuthService } from './auth.service';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { PasswordHasher } from './password.hasher';
+import { PasswordPolicy } from './password.policy';
+import { RefreshToken } from './refresh-token.entity';
+import { Session } from './session.entity';
+import { SessionsService } from './sessions.service';
+
+@Module({
+  imports: [
+    UsersModule,
+    TokensModule,
+    MailQueueModule,
+    MikroOrmModule.forFeature([Session, RefreshToken]),
+    JwtModule.registerAsync({
+      inject: [authConfig.KEY],
+      useFactory: (auth: ConfigType<typeof authConfig>) => ({
+        // A KeyObject rather than the secret string: jsonwebtoken skips re-deriving it on every call.
+        secretOrKeyProvider: () => auth.jwtKey,
+        signOptions: { algorithm: 'HS256' },
+        verifyOptions: { algorithms: ['HS256'] },
+      }),
+    }),
+  ],
+  providers: [AuthService, SessionsService, AccessTokenService, PasswordHasher, PasswordPolicy, JwtAuthGuard],
+  exports: [AuthService, SessionsService, AccessTokenService, JwtAuthGuard],
+})
+export class AuthModule {}

@@ -1,0 +1,208 @@
+import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { authConfig } from '@accounts/config';
+import { OutboxService } from '@accounts/mail';
+import { TokenPurpose, TokensService } from '@accounts/tokens';
+import { toUserView, User, type UserView } from '@accounts/users';
+import { AccessTokenService, type Principal } from './access-token.service';
+import {
+  EmailNotConfirmedError,
+  EmailTakenError,
+  InvalidCredentialsError,
+  WrongCurrentPasswordError,
+} from './auth.errors';
+import { PasswordHasher } from './password.hasher';
+import { PasswordPolicy } from './password.policy';
+import type { SessionMeta } from './session-meta';
+import type { Session } from './session.entity';
+import { SessionsService } from './sessions.service';
+
+export interface Registration {
+  email: string;
+  password: string;
+  name?: string | null;
+}
+
+/** With confirmation on, registration answers the same for new and taken addresses. */
+export type RegistrationOutcome = { user: UserView } | { status: 'confirmation_required' };
+
+export interface SignedIn {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  user: UserView;
+}
+
+function recipient(user: User) {
+  return { v: 1 as const, userId: user.id, email: user.email, name: user.name };
+}
+
+/**
+ * The account flows. Each state change and the event describing it commit in one transaction; the
+ * outbox relay takes the event to the mail queue afterwards, so no request ever waits on email.
+ */
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
+    private readonly sessions: SessionsService,
+    private readonly accessTokens: AccessTokenService,
+    private readonly tokens: TokensService,
+    private readonly outbox: OutboxService,
+    @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+  ) {}
+
+  async register(input: Registration): Promise<RegistrationOutcome> {
+    this.policy.assertAcceptable(input.password, input.email);
+    // Hashed before the lookup so new and taken addresses cost the same.
+    const passwordHash = await this.hasher.hash(input.password);
+    const confirm = this.config.emailConfirmationRequired;
+    try {
+      return await this.em.transactional(async (em) => {
+        const existing = await em.getRepository(User).findByEmail(input.email);
+        if (existing) {
+          if (!confirm) throw new EmailTakenError();
+          await this.noticeRepeatedRegistration(em, existing);
+          return { status: 'confirmation_required' as const };
+        }
+        const user = new User(input.email, passwordHash, input.name ?? null);
+        em.persist(user);
+        const token = confirm
+          ? await this.tokens.issue(em, user, TokenPurpose.EmailConfirmation, this.config.confirmationTokenTtlMs)
+          : null;
+        this.outbox.record(em, 'user.registered', ({ seal }) => ({
+          ...recipient(user),
+          confirmationToken: token ? seal(token) : null,
+        }));
+        return confirm ? { status: 'confirmation_required' as const } : { user: toUserView(user) };
+      });
+    } catch (error) {
+      // A parallel registration of the same address won the unique index.
+      if (error instanceof UniqueConstraintViolationException) {
+        if (!confirm) throw new EmailTakenError();
+        return { status: 'confirmation_required' };
+      }
+      throw error;
+    }
+  }
+
+  async login(email: string, password: string, meta: SessionMeta): Promise<SignedIn> {
+    const user = await this.em.getRepository(User).findByEmail(email);
+    if (!user) {
+      await this.hasher.verifyDummy(password);
+      throw new InvalidCredentialsError();
+    }
+    if (!(await this.hasher.verify(user.passwordHash, password))) throw new InvalidCredentialsError();
+    if (this.config.emailConfirmationRequired && !user.emailConfirmed) throw new EmailNotConfirmedError();
+    if (this.hasher.needsRehash(user.passwordHash)) user.passwordHash = await this.hasher.hash(password);
+    const { session, refreshToken } = this.sessions.start(this.em, user, meta);
+    await this.em.flush();
+    return this.signedIn(user, session, refreshToken);
+  }
+
+  async refresh(refreshToken: string, meta: SessionMeta): Promise<SignedIn> {
+    const rotated = await this.sessions.rotate(refreshToken, meta);
+    return this.signedIn(rotated.user, rotated.session, rotated.refreshToken);
+  }
+
+  logout(refreshToken: string): Promise<void> {
+    return this.sessions.revokeByRefreshToken(refreshToken);
+  }
+
+  async confirmEmail(token: string): Promise<UserView> {
+    return this.em.transactional(async (em) => {
+      const userId = await this.tokens.consume(em, TokenPurpose.EmailConfirmation, token);
+      const user = await em.findOneOrFail(User, userId);
+      user.emailConfirmedAt ??= new Date();
+      return toUserView(user);
+    });
+  }
+
+  /** Sends a fresh link to an unconfirmed account; confirmed and unknown addresses get nothing. */
+  async resendConfirmation(email: string): Promise<void> {
+    await this.em.transactional(async (em) => {
+      const user = await em.getRepository(User).findByEmail(email);
+      if (!user || user.emailConfirmed) return;
+      await this.requestConfirmation(em, user);
+    });
+  }
+
+  async forgotPassword(email: string): Promise<void> {
+    await this.em.transactional(async (em) => {
+      const user = await em.getRepository(User).findByEmail(email);
+      if (!user) return;
+      const token = await this.tokens.issue(em, user, TokenPurpose.PasswordReset, this.config.resetTokenTtlMs);
+      this.outbox.record(em, 'password.reset-requested', ({ seal }) => ({ ...recipient(user), resetToken: seal(token) }));
+    });
+  }
+
+  /**
+   * Sets a new password from an emailed token. The password is checked before the token is spent,
+   * so a rejected password leaves the link usable. Ends every session and confirms the address.
+   */
+  async resetPassword(token: string, password: string): Promise<void> {
+    const holder = await this.tokens.peek(this.em, TokenPurpose.PasswordReset, token);
+    this.policy.assertAcceptable(password, holder.email);
+    const passwordHash = await this.hasher.hash(password);
+    await this.em.transactional(async (em) => {
+      const userId = await this.tokens.consume(em, TokenPurpose.PasswordReset, token);
+      const user = await em.findOneOrFail(User, userId);
+      user.passwordHash = passwordHash;
+      user.emailConfirmedAt ??= new Date();
+      await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.PasswordReset);
+      await this.sessions.revokeAll(em, user.id);
+      this.outbox.record(em, 'password.changed', () => ({ ...recipient(user), via: 'reset' as const }));
+    });
+  }
+
+  /** Changes the password of a signed-in user; every other session of theirs ends. */
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
+    const user = await this.em.findOneOrFail(User, principal.userId);
+    if (!(await this.hasher.verify(user.passwordHash, currentPassword))) throw new WrongCurrentPasswordError();
+    this.policy.assertAcceptable(newPassword, user.email);
+    const passwordHash = await this.hasher.hash(newPassword);
+    await this.em.transactional(async (em) => {
+      const fresh = await em.findOneOrFail(User, user.id);
+      fresh.passwordHash = passwordHash;
+      await this.tokens.revokeOutstanding(em, fresh.id, TokenPurpose.PasswordReset);
+      await this.sessions.revokeAll(em, fresh.id, principal.sessionId);
+      this.outbox.record(em, 'password.changed', () => ({ ...recipient(fresh), via: 'change' as const }));
+    });
+  }
+
+  /** Ends every session of the caller, the current one included. */
+  async signOutEverywhere(principal: Principal): Promise<void> {
+    await this.sessions.revokeAll(this.em, principal.userId);
+  }
+
+  async me(principal: Principal): Promise<UserView> {
+    return toUserView(await this.em.findOneOrFail(User, principal.userId));
+  }
+
+  private async noticeRepeatedRegistration(em: EntityManager, existing: User): Promise<void> {
+    if (existing.emailConfirmed) {
+      this.outbox.record(em, 'user.registration-attempted', () => recipient(existing));
+    } else {
+      await this.requestConfirmation(em, existing);
+    }
+  }
+
+  private async requestConfirmation(em: EntityManager, user: User): Promise<void> {
+    const token = await this.tokens.issue(em, user, TokenPurpose.EmailConfirmation, this.config.confirmationTokenTtlMs);
+    this.outbox.record(em, 'email.confirmation-requested', ({ seal }) => ({ ...recipient(user), confirmationToken: seal(token) }));
+  }
+
+  private signedIn(user: User, session: Session, refreshToken: string): SignedIn {
+    return {
+      accessToken: this.accessTokens.sign({ userId: user.id, sessionId: session.id }),
+      refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: this.accessTokens.lifetimeSeconds,
+      user: toUserView(user),
+    };
+  }
+}

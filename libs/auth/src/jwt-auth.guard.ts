@@ -1,0 +1,35 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { AccessTokenService, type Principal } from './access-token.service';
+import { AuthenticationRequiredError } from './auth.errors';
+import { SessionsService } from './sessions.service';
+
+/** A request that passed JwtAuthGuard carries its principal. */
+export interface AuthenticatedRequest {
+  headers: Record<string, string | string[] | undefined>;
+  principal?: Principal;
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+/**
+ * Accepts a bearer access token from the Authorization header only (never a query string), and
+ * only while its session is alive, so sign-out takes effect on the very next request.
+ */
+@Injectable()
+export class JwtAuthGuard implements CanActivate {
+  constructor(
+    private readonly accessTokens: AccessTokenService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? BEARER.exec(header) : null;
+    if (!match) throw new AuthenticationRequiredError();
+    const principal = this.accessTokens.verify(match[1]);
+    if (!(await this.sessions.isAlive(principal.sessionId, principal.userId))) throw new AuthenticationRequiredError();
+    request.principal = principal;
+    return true;
+  }
+}

@@ -1,0 +1,132 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { authConfig } from '@accounts/config';
+import { generateSecretToken, hashSecretToken } from '@accounts/tokens';
+import type { User } from '@accounts/users';
+import { InvalidRefreshTokenError, SessionNotFoundError } from './auth.errors';
+import { RefreshToken } from './refresh-token.entity';
+import { cleanSessionMeta, type SessionMeta } from './session-meta';
+import { Session } from './session.entity';
+
+export interface SessionView {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  userAgent: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
+/** Sessions and their refresh-token families: start, rotate, revoke, check. */
+@Injectable()
+export class SessionsService {
+  private readonly logger = new Logger(SessionsService.name);
+
+  constructor(
+    private readonly em: EntityManager,
+    @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+  ) {}
+
+  /** Opens a session in the caller's unit of work and returns its first refresh token. */
+  start(em: EntityManager, user: User, meta: SessionMeta): { session: Session; refreshToken: string } {
+    const now = new Date();
+    const session = em.create(Session, {
+      user,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: new Date(now.getTime() + this.config.refreshTokenTtlMs),
+      ...cleanSessionMeta(meta),
+    });
+    const refreshToken = this.addRefreshToken(em, session);
+    return { session, refreshToken };
+  }
+
+  /**
+   * Spends a refresh token and returns its successor. The spend is one atomic UPDATE, so of many
+   * parallel refreshes with one token exactly one wins. A token that was already spent means it
+   * leaked or a client raced itself: its whole session ends.
+   */
+  async rotate(token: string, meta: SessionMeta): Promise<{ session: Session; user: User; refreshToken: string }> {
+    const tokenHash = hashSecretToken(token);
+    const outcome = await this.em.transactional(async (em) => {
+      const spent: Array<{ session_id: string }> = await em.getConnection().execute(
+        'update refresh_tokens set used_at = now() where token_hash = ? and used_at is null returning session_id',
+        [tokenHash],
+        'all',
+        em.getTransactionContext(),
+      );
+      if (spent.length === 0) return { reused: await em.findOne(RefreshToken, { tokenHash }) };
+      const session = await em.findOneOrFail(Session, spent[0].session_id, { populate: ['user'] });
+      if (!session.isAlive()) return { dead: true as const };
+      const cleaned = cleanSessionMeta(meta);
+      session.lastUsedAt = new Date();
+      session.userAgent = cleaned.userAgent ?? session.userAgent;
+      session.ip = cleaned.ip ?? session.ip;
+      const refreshToken = this.addRefreshToken(em, session);
+      return { rotated: { session, user: session.user.getEntity(), refreshToken } };
+    });
+    if ('rotated' in outcome && outcome.rotated) return outcome.rotated;
+    if ('reused' in outcome && outcome.reused) {
+      const sessionId = outcome.reused.session.id;
+      await this.em.nativeUpdate(Session, { id: sessionId, revokedAt: null }, { revokedAt: new Date() });
+      this.logger.warn(`Spent refresh token presented again; session ${sessionId} revoked`);
+    }
+    throw new InvalidRefreshTokenError();
+  }
+
+  /** Ends the session a refresh token belongs to (spent or not); unknown tokens are ignored. */
+  async revokeByRefreshToken(token: string): Promise<void> {
+    const record = await this.em.findOne(RefreshToken, { tokenHash: hashSecretToken(token) });
+    if (record) await this.em.nativeUpdate(Session, { id: record.session.id, revokedAt: null }, { revokedAt: new Date() });
+  }
+
+  async revoke(userId: string, sessionId: string): Promise<void> {
+    const revoked = await this.em.nativeUpdate(
+      Session,
+      { id: sessionId, user: userId, revokedAt: null },
+      { revokedAt: new Date() },
+    );
+    if (revoked === 0) throw new SessionNotFoundError();
+  }
+
+  /** Ends every live session of a user, optionally sparing one (the caller's). */
+  async revokeAll(em: EntityManager, userId: string, exceptSessionId?: string): Promise<number> {
+    return em.nativeUpdate(
+      Session,
+      { user: userId, revokedAt: null, ...(exceptSessionId ? { id: { $ne: exceptSessionId } } : {}) },
+      { revokedAt: new Date() },
+    );
+  }
+
+  async list(userId: string, currentSessionId: string): Promise<SessionView[]> {
+    const sessions = await this.em.find(
+      Session,
+      { user: userId, revokedAt: null, expiresAt: { $gt: new Date() } },
+      { orderBy: { lastUsedAt: 'desc' } },
+    );
+    return sessions.map((session) => ({
+      id: session.id,
+      createdAt: session.createdAt.toISOString(),
+      lastUsedAt: session.lastUsedAt.toISOString(),
+      userAgent: session.userAgent,
+      ip: session.ip,
+      current: session.id === currentSessionId,
+    }));
+  }
+
+  /** The per-request check behind every bearer token: is its session still alive? */
+  async isAlive(sessionId: string, userId: string): Promise<boolean> {
+    const rows: unknown[] = await this.em.getConnection().execute(
+      'select 1 from sessions where id = ? and user_id = ? and revoked_at is null and expires_at > now()',
+      [sessionId, userId],
+    );
+    return rows.length === 1;
+  }
+
+  private addRefreshToken(em: EntityManager, session: Session): string {
+    const token = generateSecretToken();
+    em.persist(em.create(RefreshToken, { tokenHash: hashSecretToken(token), session }));
+    return token;
+  }
+}

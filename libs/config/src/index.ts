@@ -1,0 +1,10 @@
+export { appConfig } from './app.config';
+export { authConfig } from './auth.config';
+export { databaseConfig } from './database.config';
+export { httpConfig } from './http.config';
+export { mailConfig } from './mail.config';
+export { payloadConfig } from './payload.config';
+export { queueConfig } from './queue.config';
+export { ConfigError, Env, redactUrl, type RuntimeEnv } from './env';
+export { configModuleFor } from './config.module';
+export { nestLogLevels } from './log-levels';

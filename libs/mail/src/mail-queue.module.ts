@@ -1,0 +1,41 @@
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { queueConfig } from '@accounts/config';
+import { MAIL_QUEUE } from './mail.events';
+import { OutboxEvent } from './outbox-event.entity';
+import { OutboxRelay } from './outbox.relay';
+import { OutboxService } from './outbox.service';
+import { PayloadSealer } from './payload-sealer';
+import { redisOptions } from './redis-connection';
+
+/** The producer side of the mail queue: the outbox, its relay and the queue it feeds. */
+@Module({
+  imports: [
+    MikroOrmModule.forFeature([OutboxEvent]),
+    BullModule.forRootAsync({
+      inject: [queueConfig.KEY],
+      useFactory: (queue: ConfigType<typeof queueConfig>) => ({
+        connection: redisOptions(queue.redisUrl, 'producer'),
+        prefix: queue.prefix,
+      }),
+    }),
+    BullModule.registerQueueAsync({
+      name: MAIL_QUEUE,
+      inject: [queueConfig.KEY],
+      useFactory: (queue: ConfigType<typeof queueConfig>) => ({
+        defaultJobOptions: {
+          attempts: queue.attempts,
+          backoff: { type: 'exponential', delay: 1_000 },
+          // Sent mail leaves Redis at once (its payload held a sealed token); failures stay for inspection.
+          removeOnComplete: true,
+          removeOnFail: false,
+        },
+      }),
+    }),
+  ],
+  providers: [PayloadSealer, OutboxService, OutboxRelay],
+  exports: [OutboxService, OutboxRelay, BullModule],
+})
+export class MailQueueModule {}

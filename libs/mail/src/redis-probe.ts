@@ -1,0 +1,45 @@
+import { Redis } from 'ioredis';
+import { redisOptions } from './redis-connection';
+
+/**
+ * Connects once and pings. Returns why Redis cannot be reached, or undefined when it answers.
+ * Used at start-up, where queue connections would otherwise retry silently forever.
+ */
+export async function redisUnreachableReason(redisUrl: string): Promise<string | undefined> {
+  const client = new Redis({ ...redisOptions(redisUrl, 'producer'), lazyConnect: true, retryStrategy: () => null });
+  // connect() only says "Connection is closed"; the cause (ECONNREFUSED, auth) arrives as an event.
+  let cause: Error | undefined;
+  client.on('error', (error: Error) => {
+    cause = error;
+  });
+  try {
+    await client.connect();
+    await client.ping();
+    return undefined;
+  } catch (error) {
+    return (cause ?? (error as Error)).message;
+  } finally {
+    // disconnect() on a client whose connection already failed leaves a 2 s timer behind.
+    if (client.status !== 'end') client.disconnect();
+  }
+}
+
+/**
+ * PING with a deadline, for readiness checks: a connection queues commands while Redis is away
+ * instead of failing. BullMQ types its clients without PING; built from ioredis options, as ours
+ * are, they are ioredis instances.
+ */
+export async function pingWithin(client: Promise<object> | object, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const ping = Promise.resolve(client)
+    .then((redis) => (redis as Pick<Redis, 'ping'>).ping())
+    .then((reply) => reply === 'PONG', () => false);
+  try {
+    return await Promise.race([ping, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

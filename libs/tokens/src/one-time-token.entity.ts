@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import { Entity, Enum, ManyToOne, OptionalProps, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import { User } from '@accounts/users';
+
+export enum TokenPurpose {
+  EmailConfirmation = 'email_confirmation',
+  PasswordReset = 'password_reset',
+}
+
+/** A single-use, expiring token sent by email. Only its hash is stored. */
+@Entity({ tableName: 'one_time_tokens' })
+export class OneTimeToken {
+  [OptionalProps]?: 'id' | 'usedAt' | 'createdAt';
+
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne(() => User, { ref: true, deleteRule: 'cascade' })
+  user: Ref<User>;
+
+  @Enum({ items: () => TokenPurpose })
+  purpose: TokenPurpose;
+
+  @Property({ type: 'string', length: 64, unique: 'one_time_tokens_token_hash_unique' })
+  tokenHash: string;
+
+  @Property({ type: 'datetime' })
+  expiresAt: Date;
+
+  @Property({ type: 'datetime', nullable: true })
+  usedAt: Date | null = null;
+
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
+}

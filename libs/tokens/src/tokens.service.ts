@@ -1,0 +1,62 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import type { User } from '@accounts/users';
+import { OneTimeToken, TokenPurpose } from './one-time-token.entity';
+import { generateSecretToken, hashSecretToken } from './secret-token';
+import { InvalidTokenError } from './tokens.errors';
+
+/**
+ * Confirmation and reset tokens: issue, look up, spend. Every method takes the caller's entity
+ * manager so it joins the caller's transaction.
+ */
+@Injectable()
+export class TokensService {
+  /**
+   * Issues a token and supersedes every outstanding one of the same purpose. Returns the token
+   * itself; only its hash is stored.
+   */
+  async issue(em: EntityManager, user: User, purpose: TokenPurpose, ttlMs: number): Promise<string> {
+    await this.revokeOutstanding(em, user.id, purpose);
+    const token = generateSecretToken();
+    const record = em.create(OneTimeToken, {
+      user,
+      purpose,
+      tokenHash: hashSecretToken(token),
+      expiresAt: new Date(Date.now() + ttlMs),
+    });
+    em.persist(record);
+    return token;
+  }
+
+  /** The user a live token belongs to, without spending it. */
+  async peek(em: EntityManager, purpose: TokenPurpose, token: string): Promise<User> {
+    const record = await em.findOne(
+      OneTimeToken,
+      { tokenHash: hashSecretToken(token), purpose, usedAt: null, expiresAt: { $gt: new Date() } },
+      { populate: ['user'] },
+    );
+    if (!record) throw new InvalidTokenError();
+    return record.user.getEntity();
+  }
+
+  /**
+   * Spends a token atomically: of any number of concurrent attempts exactly one gets the user id.
+   */
+  async consume(em: EntityManager, purpose: TokenPurpose, token: string): Promise<string> {
+    const rows: Array<{ user_id: string }> = await em.getConnection().execute(
+      `update one_time_tokens set used_at = now()
+        where token_hash = ? and purpose = ? and used_at is null and expires_at > now()
+        returning user_id`,
+      [hashSecretToken(token), purpose],
+      'all',
+      em.getTransactionContext(),
+    );
+    if (rows.length === 0) throw new InvalidTokenError();
+    return rows[0].user_id;
+  }
+
+  /** Spends every outstanding token of a purpose (a new one supersedes them; a reset spends all). */
+  async revokeOutstanding(em: EntityManager, userId: string, purpose: TokenPurpose): Promise<void> {
+    await em.nativeUpdate(OneTimeToken, { user: userId, purpose, usedAt: null }, { usedAt: new Date() });
+  }
+}
