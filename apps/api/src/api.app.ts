@@ -1,11 +1,9 @@
 import { join } from 'node:path';
 import helmet from '@fastify/helmet';
-import { ConsoleLogger, Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import handlebars from 'handlebars';
-import { appConfig, databaseConfig, httpConfig, nestLogLevels, redactUrl } from '@accounts/config';
+import { appConfig, createNestApp, databaseConfig, httpConfig, redactUrl, validateConfig } from '@accounts/config';
 import { databaseUnreachableReason } from '@accounts/database';
 import { API_CONFIG, ApiModule } from './api.module';
 import { problem } from './http/problem';
@@ -33,21 +31,7 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
-  let app: NestFastifyApplication;
-  try {
-    app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, {
-      abortOnError: false,
-      bufferLogs: true,
-      autoFlushLogs: false,
-    });
-  } catch (error) {
-    // Drops Nest's multi-line report of this error; the caller prints one line.
-    Logger.overrideLogger(false);
-    Logger.flush();
-    throw error;
-  }
-  app.useLogger(new ConsoleLogger({ logLevels: nestLogLevels(app_.logLevel) }));
-  app.flushLogs();
+  const app = await createNestApp<NestFastifyApplication>(ApiModule, adapter);
 
   app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
     if (!isApiRequestWithNonJsonBody(request)) return done();
@@ -75,7 +59,6 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     layout: 'layout.hbs',
     defaultContext: { appName: app_.name },
   });
-  app.enableShutdownHooks();
   return app;
 }
 
@@ -85,13 +68,7 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
  * would arrive as a stack trace.
  */
 async function preflight(): Promise<void> {
-  // Silenced: Nest loads the same namespaces again and prints their warnings once.
-  Logger.overrideLogger(false);
-  try {
-    for (const load of API_CONFIG) load();
-  } finally {
-    Logger.overrideLogger(new ConsoleLogger());
-  }
+  validateConfig(API_CONFIG);
   const { url } = databaseConfig();
   const reason = await databaseUnreachableReason(url);
   if (reason === undefined) return;

@@ -8,3 +8,4 @@ export { queueConfig } from './queue.config';
 export { ConfigError, Env, redactUrl, type RuntimeEnv } from './env';
 export { configModuleFor } from './config.module';
 export { nestLogLevels } from './log-levels';
+export { createNestApp, validateConfig } from './startup';
