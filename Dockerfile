@@ -13,4 +13,7 @@ COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/package.json ./
 USER node
+# The API (PORT) by default; the worker with `node dist/apps/mail-worker/apps/mail-worker/src/main.js`
+# (WORKER_PORT: health and metrics), migrations with `node dist/apps/api/apps/api/src/migrate.js`.
+EXPOSE 3000 3001
 CMD ["node", "dist/apps/api/apps/api/src/main.js"]

@@ -5,7 +5,13 @@ export interface ApiResponse<T = any> {
   body: T;
 }
 
+/**
+ * Keeps cookies between requests like a browser (the pages' session and CSRF cookies); the JSON
+ * API ignores them. An explicit `cookie` header replaces the jar for that request.
+ */
 export class ApiClient {
+  private readonly cookies = new Map<string, string>();
+
   constructor(readonly baseUrl: string) {}
 
   async request<T = any>(
@@ -19,10 +25,12 @@ export class ApiClient {
       headers: {
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(this.cookies.size ? { cookie: this.cookieHeader() } : {}),
         ...headers,
       },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
+    this.keepCookies(response.headers.getSetCookie());
     const text = await response.text();
     let parsed: unknown = text;
     if ((response.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
@@ -41,11 +49,45 @@ export class ApiClient {
     return this.request<T>('DELETE', `/api/v1${path}`, { token });
   }
 
-  /** Submits an HTML form the way a browser does. */
-  form(path: string, fields: Record<string, string>) {
+  /**
+   * Submits an HTML form the way a browser does, with the CSRF token a page of ours would have
+   * rendered into it (unless the fields bring their own `_csrf`).
+   */
+  async form(path: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
+    const withCsrf = '_csrf' in fields ? fields : { ...fields, _csrf: await this.csrfToken() };
     return this.request('POST', path, {
-      body: new URLSearchParams(fields).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(withCsrf).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     });
+  }
+
+  /** A CSRF token as a form of ours carries it (read from a rendered page). */
+  async csrfToken(): Promise<string> {
+    const page = await this.request<string>('GET', '/forgot-password');
+    const match = /name="_csrf" value="([^"]+)"/.exec(page.body);
+    if (!match) throw new Error('No CSRF token on /forgot-password');
+    return match[1];
+  }
+
+  /** The Cookie header this client would send, for requests made by other means. */
+  cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  /** Forgets every cookie (a new browser). */
+  clearCookies(): void {
+    this.cookies.clear();
+  }
+
+  private keepCookies(setCookies: string[]): void {
+    for (const line of setCookies) {
+      const [pair, ...attributes] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]) < Date.now()));
+      if (!value || expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
   }
 }

@@ -1,13 +1,17 @@
 import { join } from 'node:path';
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import handlebars from 'handlebars';
 import { appConfig, createNestApp, databaseConfig, httpConfig, redactUrl, validateConfig } from '@accounts/config';
 import { databaseUnreachableReason } from '@accounts/database';
 import { API_CONFIG, ApiModule } from './api.module';
+import { serveDocs } from './docs/openapi';
 import { problem } from './http/problem';
 import { sendProblem } from './http/problem-details.filter';
+import { echoRequestId, requestIdFor } from './http/request-logging';
+import { countHttpRequests } from './metrics/http-metrics';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -30,13 +34,20 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     // Fastify's parser refuses __proto__ and constructor.prototype keys outright.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // The caller's X-Request-Id when sane, else a UUID; echoed, and on every log line of the request.
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    // Errors the router raises before Nest sees the request leave as problem documents too.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) =>
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? sendProblem(reply, problem(414, 'URI_TOO_LONG', 'URI too long'))
+        : sendProblem(reply, problem(400, 'MALFORMED_REQUEST', 'Malformed request', 'The request URL is invalid')),
   });
   const app = await createNestApp<NestFastifyApplication>(ApiModule, adapter);
+  // Before every other hook, so refusals carry their request id and are counted too.
+  echoRequestId(app);
+  countHttpRequests(app);
 
-  app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
-    if (!isApiRequestWithNonJsonBody(request)) return done();
-    sendProblem(reply, problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', 'Send application/json'));
-  });
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -50,8 +61,18 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
       },
     },
     referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
     strictTransportSecurity: app_.isProduction,
   });
+  // After helmet, so the refusal carries the security headers too.
+  app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
+    if (!isApiRequestWithNonJsonBody(request)) return done();
+    sendProblem(reply, problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', 'Send application/json'));
+  });
+  // Browser sessions and CSRF secrets of the pages (apps/api/src/web).
+  await app.register(cookie);
+  // Swagger UI and /docs/openapi.json, with a CSP of their own for /docs only.
+  serveDocs(app);
   if (http.corsOrigins.length > 0) app.enableCors({ origin: http.corsOrigins, credentials: false, maxAge: 600 });
   app.setViewEngine({
     engine: { handlebars },

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { ConfigError, httpConfig, queueConfig, redactUrl } from '@accounts/config';
 import { redisUnreachableReason } from '@accounts/mail';
@@ -12,13 +13,12 @@ function fail(line: string): never {
 
 async function bootstrap(): Promise<void> {
   const app = await createApiApp();
+  const logger = new Logger('Bootstrap');
   const queue = app.get<ConfigType<typeof queueConfig>>(queueConfig.KEY);
   const redisDown = await redisUnreachableReason(queue.redisUrl);
   if (redisDown !== undefined) {
     // Not fatal: events wait in the outbox and the relay publishes them once Redis is back.
-    process.stderr.write(
-      `api: cannot reach Redis at ${redactUrl(queue.redisUrl)} (${redisDown}); email waits in the outbox until it is back. Try: docker compose up -d redis\n`,
-    );
+    logger.warn(`Cannot reach Redis at ${redactUrl(queue.redisUrl)} (${redisDown}); email waits in the outbox until it is back. Try: docker compose up -d redis`);
   }
   const { port } = app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY);
   try {
@@ -26,7 +26,7 @@ async function bootstrap(): Promise<void> {
   } catch (error) {
     fail(`cannot listen on port ${port}: ${(error as Error).message}`);
   }
-  process.stdout.write(`api: listening on http://localhost:${port}\n`);
+  logger.log(`Listening on http://localhost:${port} (API docs at /docs)`);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -2,13 +2,19 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { MailerModule } from '@nestjs-modules/mailer';
-import { appConfig, configModuleFor, mailConfig, payloadConfig, queueConfig } from '@accounts/config';
+import { TerminusModule } from '@nestjs/terminus';
+import { appConfig, configModuleFor, loggingModuleFor, mailConfig, payloadConfig, queueConfig } from '@accounts/config';
 import { MAIL_QUEUE, PayloadSealer, redisOptions } from '@accounts/mail';
 import { HealthController } from './health.controller';
+import { JobLogContext } from './job-log-context';
+import { MailMetrics } from './mail-metrics';
 import { MailComposer } from './mail.composer';
 import { MailProcessor } from './mail.processor';
 import { MailRenderer } from './mail.renderer';
 import { MailSender } from './mail.sender';
+import { MetricsController } from './metrics.controller';
+import { RedisHealthIndicator } from './redis.health';
+import { SmtpHealthIndicator } from './smtp.health';
 
 /** Everything the worker reads from the environment: no DATABASE_URL, no JWT_SECRET. */
 export const MAIL_WORKER_CONFIG = [appConfig, queueConfig, mailConfig, payloadConfig];
@@ -17,6 +23,9 @@ export const MAIL_WORKER_CONFIG = [appConfig, queueConfig, mailConfig, payloadCo
 @Module({
   imports: [
     configModuleFor(MAIL_WORKER_CONFIG),
+    // Its HTTP port only answers probes and scrapes: no request lines; job lines carry their event.
+    loggingModuleFor('mail-worker', () => ({ autoLogging: false })),
+    TerminusModule.forRoot({ errorLogStyle: 'json' }),
     BullModule.forRootAsync({
       inject: [queueConfig.KEY],
       useFactory: (queue: ConfigType<typeof queueConfig>) => ({
@@ -32,7 +41,21 @@ export const MAIL_WORKER_CONFIG = [appConfig, queueConfig, mailConfig, payloadCo
       }),
     }),
   ],
-  controllers: [HealthController],
-  providers: [PayloadSealer, MailRenderer, MailComposer, MailSender, MailProcessor],
+  controllers: [HealthController, MetricsController],
+  providers: [
+    PayloadSealer,
+    {
+      provide: MailRenderer,
+      inject: [mailConfig.KEY],
+      useFactory: (mail: ConfigType<typeof mailConfig>) => new MailRenderer({ overrideDir: mail.templatesDir }),
+    },
+    MailComposer,
+    MailSender,
+    MailProcessor,
+    MailMetrics,
+    JobLogContext,
+    RedisHealthIndicator,
+    SmtpHealthIndicator,
+  ],
 })
 export class MailWorkerModule {}

@@ -3,8 +3,10 @@ import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullm
 import { Inject, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
-import { mailConfig, redactUrl } from '@accounts/config';
+import { mailConfig, queueConfig, redactUrl } from '@accounts/config';
 import { MAIL_EVENT_NAMES, MAIL_QUEUE, type MailEventName, type MailJobData } from '@accounts/mail';
+import { JobLogContext } from './job-log-context';
+import { MailMetrics } from './mail-metrics';
 import { MailComposer, MalformedEventError } from './mail.composer';
 import { MailSender } from './mail.sender';
 
@@ -17,18 +19,31 @@ import { MailSender } from './mail.sender';
 @Processor(MAIL_QUEUE, { autorun: false })
 export class MailProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(MailProcessor.name);
+  /** Jobs this worker is running now. */
+  private activeJobs = 0;
+  /** Rejects once the shutdown budget is spent, failing the sends still running (they are retried). */
+  private readonly interrupted: Promise<never>;
+  private interrupt!: (error: Error) => void;
 
   constructor(
     private readonly composer: MailComposer,
     private readonly sender: MailSender,
     @Inject(mailConfig.KEY) private readonly config: ConfigType<typeof mailConfig>,
+    @Inject(queueConfig.KEY) private readonly queueSettings: ConfigType<typeof queueConfig>,
     @InjectQueue(MAIL_QUEUE) private readonly queue: Queue,
+    private readonly metrics: MailMetrics,
+    private readonly jobLogs: JobLogContext,
   ) {
     super();
+    this.interrupted = new Promise<never>((_, reject) => {
+      this.interrupt = reject;
+    });
+    this.interrupted.catch(() => undefined);
   }
 
   async onApplicationBootstrap(): Promise<void> {
     this.worker.concurrency = this.config.concurrency;
+    this.applyLockDuration(this.queueSettings.lockDurationMs);
     // The cap is stored in Redis and applies to every replica; the last worker to start sets it.
     if (this.config.ratePerSecond) await this.queue.setGlobalRateLimit(this.config.ratePerSecond, 1_000);
     else await this.queue.removeGlobalRateLimit();
@@ -42,20 +57,49 @@ export class MailProcessor extends WorkerHost implements OnApplicationBootstrap,
 
   /**
    * Runs before the mailer's own shutdown (this module is torn down before the global ones):
-   * in-flight jobs finish while their SMTP connections are still open.
+   * the worker takes no new job and the jobs in flight finish while their SMTP connections are
+   * still open. Past MAIL_SHUTDOWN_TIMEOUT the sends still running are failed as an interrupted
+   * attempt, so BullMQ schedules their retry (for this or another worker) and the worker can go.
    */
   async onModuleDestroy(): Promise<void> {
-    await this.worker.close();
+    const budget = this.queueSettings.shutdownTimeoutMs;
+    if (this.activeJobs > 0) this.logger.log(`Shutting down: finishing ${this.activeJobs} mail job(s) in flight (at most ${budget} ms)`);
+    const timer = setTimeout(() => {
+      this.logger.error(`Shutdown budget of ${budget} ms spent with ${this.activeJobs} job(s) in flight; they will be retried`);
+      this.interrupt(new Error('interrupted by the worker shutting down'));
+    }, budget);
+    try {
+      await this.worker.close();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  async process(job: Job<MailJobData, void, string>): Promise<void> {
+  /**
+   * BullMQ reads the lock settings when the worker is constructed, which @nestjs/bullmq does from
+   * static decorator options; the worker has not run yet, so they are set here from the config.
+   * A job's lock is renewed every half of it, and stalled jobs are looked for as often.
+   */
+  private applyLockDuration(lockDurationMs: number): void {
+    Object.assign(this.worker.opts, { lockDuration: lockDurationMs, lockRenewTime: lockDurationMs / 2, stalledInterval: lockDurationMs });
+    this.worker['createLockManager']();
+  }
+
+  /** Every line logged while the job runs carries its event id and name. */
+  process(job: Job<MailJobData, void, string>): Promise<void> {
+    return this.jobLogs.run(job, () => this.handle(job));
+  }
+
+  private async handle(job: Job<MailJobData, void, string>): Promise<void> {
     const name = job.name;
     if (!isMailEventName(name)) throw new UnrecoverableError(`Unknown mail event "${name}"`);
     const started = Date.now();
+    this.activeJobs++;
     try {
       const mail = this.composer.compose(name, job.data, job.id!);
-      const delivery = await this.sender.send(mail, job.id!);
+      const delivery = await Promise.race([this.sender.send(mail, job.id!), this.interrupted]);
       const where = delivery.file ? ` to ${delivery.file}` : '';
+      this.metrics.observeSend(name, (Date.now() - started) / 1000);
       this.logger.log(`Sent ${name} (event ${job.id})${where} in ${Date.now() - started} ms`);
     } catch (error) {
       if (error instanceof MalformedEventError) throw new UnrecoverableError(error.message);
@@ -63,6 +107,8 @@ export class MailProcessor extends WorkerHost implements OnApplicationBootstrap,
         throw new UnrecoverableError(`SMTP server refused the message permanently: ${(error as Error).message}`);
       }
       throw error;
+    } finally {
+      this.activeJobs--;
     }
   }
 
@@ -72,8 +118,16 @@ export class MailProcessor extends WorkerHost implements OnApplicationBootstrap,
     const attempts = job.opts.attempts ?? 1;
     const final = error instanceof UnrecoverableError || job.attemptsMade >= attempts;
     const line = `${job.name} (event ${job.id}) failed on attempt ${job.attemptsMade}/${attempts}: ${error.message}`;
-    if (final) this.logger.error(`${line}; kept as failed`);
-    else this.logger.warn(`${line}; will retry`);
+    this.metrics.jobFailed(job.name, final);
+    this.jobLogs.run(job, () => {
+      if (final) this.logger.error(`${line}; kept as failed`);
+      else this.logger.warn(`${line}; will retry`);
+    });
+  }
+
+  @OnWorkerEvent('completed')
+  onCompleted(job: Job): void {
+    this.metrics.jobCompleted(job.name);
   }
 
   @OnWorkerEvent('error')

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import Handlebars from 'handlebars';
@@ -21,8 +21,21 @@ export interface TemplateContext {
 
 type Mode = 'html' | 'text' | 'subject';
 
+export interface MailRendererOptions {
+  /**
+   * A directory whose files shadow the built-in templates path by path (`<event>.hbs`,
+   * `layouts/html.hbs`, `layouts/text.hbs`); files it lacks come from the build. MAIL_TEMPLATES_DIR.
+   */
+  overrideDir?: string;
+}
+
+/** A template that cannot be parsed; the message names its file. */
+export class TemplateError extends Error {
+  override readonly name = 'TemplateError';
+}
+
 /** Copied next to the compiled renderer by the build (nest-cli.json assets). */
-const TEMPLATES_DIR = join(__dirname, 'templates');
+export const BUILT_IN_TEMPLATES_DIR = join(__dirname, 'templates');
 
 const STYLE = {
   paragraph: 'margin:0 0 16px;',
@@ -41,23 +54,42 @@ const STYLE = {
 @Injectable()
 export class MailRenderer {
   private readonly templates = new Map<MailEventName, Record<Mode, Handlebars.TemplateDelegate>>();
+  /** The file each template was read from, by its path relative to a templates directory. */
+  readonly sources: Record<string, string> = {};
 
-  constructor() {
+  constructor(private readonly options: MailRendererOptions = {}) {
     const environments = {
-      html: createEnvironment('html', readFileSync(join(TEMPLATES_DIR, 'layouts', 'html.hbs'), 'utf8')),
-      text: createEnvironment('text', readFileSync(join(TEMPLATES_DIR, 'layouts', 'text.hbs'), 'utf8')),
+      html: createEnvironment('html', this.read('layouts/html.hbs')),
+      text: createEnvironment('text', this.read('layouts/text.hbs')),
       subject: createEnvironment('subject', '{{> subject}}'),
     };
     for (const name of MAIL_EVENT_NAMES) {
-      const source = readFileSync(join(TEMPLATES_DIR, `${name}.hbs`), 'utf8');
-      // compile() is lazy; parsing now turns a broken template into a start-up failure, not a failed job.
-      Handlebars.parse(source);
+      const source = this.read(`${name}.hbs`);
       this.templates.set(name, {
         html: environments.html.compile(source, { strict: true }),
         text: environments.text.compile(source, { strict: true, noEscape: true }),
         subject: environments.subject.compile(source, { strict: true, noEscape: true }),
       });
     }
+  }
+
+  /**
+   * The override when there is one, else the built-in file. compile() is lazy; parsing here turns a
+   * broken template (an override above all) into a start-up failure naming its file, not failed jobs.
+   */
+  private read(path: string): string {
+    const override = this.options.overrideDir === undefined ? undefined : join(this.options.overrideDir, path);
+    const file = override !== undefined && existsSync(override) ? override : join(BUILT_IN_TEMPLATES_DIR, path);
+    this.sources[path] = file;
+    const source = readFileSync(file, 'utf8');
+    try {
+      Handlebars.parse(source);
+    } catch (error) {
+      // Handlebars puts the place on the first line and what it expected on the last.
+      const lines = (error as Error).message.split('\n');
+      throw new TemplateError(`${file}: ${lines.length > 1 ? `${lines[0]} ${lines[lines.length - 1]}` : lines[0]}`);
+    }
+    return source;
   }
 
   render(name: MailEventName, context: TemplateContext): RenderedMail {

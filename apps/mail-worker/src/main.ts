@@ -2,15 +2,17 @@ import type { ConfigType } from '@nestjs/config';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, createNestApp, mailConfig, queueConfig, validateConfig } from '@accounts/config';
 import { MAIL_WORKER_CONFIG, MailWorkerModule } from './mail-worker.module';
+import { TemplateError } from './mail.renderer';
 import { assertRedisReachable, RedisUnavailableError } from './redis.probe';
 
 /**
  * Creates the mail worker, starts consuming the queue and listens on WORKER_PORT for health
- * checks. Rejects with a ConfigError or RedisUnavailableError when it cannot start.
+ * checks and metrics. Rejects with a ConfigError, RedisUnavailableError or TemplateError when it
+ * cannot start.
  */
 export async function createMailWorker(): Promise<NestFastifyApplication> {
   await preflight();
-  const app = await createNestApp<NestFastifyApplication>(MailWorkerModule, new FastifyAdapter(), 'MailWorker');
+  const app = await createNestApp<NestFastifyApplication>(MailWorkerModule, new FastifyAdapter());
   await app.listen(app.get<ConfigType<typeof mailConfig>>(mailConfig.KEY).port, '0.0.0.0');
   return app;
 }
@@ -28,7 +30,7 @@ async function bootstrap(): Promise<void> {
   try {
     await createMailWorker();
   } catch (error) {
-    const known = error instanceof ConfigError || error instanceof RedisUnavailableError;
+    const known = error instanceof ConfigError || error instanceof RedisUnavailableError || error instanceof TemplateError;
     process.stderr.write(`mail-worker: ${known ? error.message : ((error as Error).stack ?? String(error))}\n`);
     process.exit(1);
   }

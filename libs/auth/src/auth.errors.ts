@@ -62,3 +62,11 @@ export class SessionNotFoundError extends Error {
     super('No such session');
   }
 }
+
+/** An abuse limit was reached; the client may try again after `retryAfterSeconds`. */
+export class TooManyRequestsError extends Error {
+  override readonly name = 'TooManyRequestsError';
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many requests; try again later');
+  }
+}

@@ -11,7 +11,9 @@ import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
+import { RateLimits } from './rate-limits.service';
 import { RefreshToken } from './refresh-token.entity';
+import { SecurityEvents } from './security-events';
 import { Session } from './session.entity';
 import { SessionsService } from './sessions.service';
 
@@ -31,7 +33,7 @@ import { SessionsService } from './sessions.service';
       }),
     }),
   ],
-  providers: [AuthService, SessionsService, AccessTokenService, PasswordHasher, PasswordPolicy, JwtAuthGuard],
-  exports: [AuthService, SessionsService, AccessTokenService, JwtAuthGuard],
+  providers: [AuthService, SessionsService, AccessTokenService, PasswordHasher, PasswordPolicy, JwtAuthGuard, RateLimits, SecurityEvents],
+  exports: [AuthService, SessionsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents],
 })
 export class AuthModule {}

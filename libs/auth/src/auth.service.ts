@@ -4,7 +4,7 @@ import type { ConfigType } from '@nestjs/config';
 import { authConfig } from '@accounts/config';
 import { OutboxService } from '@accounts/mail';
 import { TokenPurpose, TokensService } from '@accounts/tokens';
-import { toUserView, User, type UserView } from '@accounts/users';
+import { canonicalEmail, toUserView, User, type UserView } from '@accounts/users';
 import { AccessTokenService, type Principal } from './access-token.service';
 import {
   EmailNotConfirmedError,
@@ -14,6 +14,8 @@ import {
 } from './auth.errors';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
+import { RateLimits } from './rate-limits.service';
+import { maskEmail, SecurityEvents } from './security-events';
 import type { SessionMeta } from './session-meta';
 import type { Session } from './session.entity';
 import { SessionsService } from './sessions.service';
@@ -35,8 +37,12 @@ export interface SignedIn {
   user: UserView;
 }
 
+/**
+ * Who an event goes to. Until the address is confirmed the name is left out: anyone can register
+ * someone else's address, and their text must not reach that inbox.
+ */
 function recipient(user: User) {
-  return { v: 1 as const, userId: user.id, email: user.email, name: user.name };
+  return { v: 1 as const, userId: user.id, email: user.email, name: user.emailConfirmed ? user.name : null };
 }
 
 /**
@@ -53,6 +59,8 @@ export class AuthService {
     private readonly accessTokens: AccessTokenService,
     private readonly tokens: TokensService,
     private readonly outbox: OutboxService,
+    private readonly limits: RateLimits,
+    private readonly events: SecurityEvents,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
@@ -61,12 +69,15 @@ export class AuthService {
     // Hashed before the lookup so new and taken addresses cost the same.
     const passwordHash = await this.hasher.hash(input.password);
     const confirm = this.config.emailConfirmationRequired;
+    // Counted for every registration; only repeat notices to a taken address are ever held back,
+    // so a flood of forgot-password requests cannot keep a new user from their first email.
+    const mailAllowed = await this.mailAllowed(input.email);
     try {
       return await this.em.transactional(async (em) => {
         const existing = await em.getRepository(User).findByEmail(input.email);
         if (existing) {
           if (!confirm) throw new EmailTakenError();
-          await this.noticeRepeatedRegistration(em, existing);
+          if (mailAllowed) await this.noticeRepeatedRegistration(em, existing);
           return { status: 'confirmation_required' as const };
         }
         const user = new User(input.email, passwordHash, input.name ?? null);
@@ -90,17 +101,29 @@ export class AuthService {
     }
   }
 
+  /**
+   * Signs in. Unknown addresses run the same argon2 work and count against the same per-address
+   * limit as wrong passwords; once the limit is reached even the right password waits it out.
+   */
   async login(email: string, password: string, meta: SessionMeta): Promise<SignedIn> {
+    const account = canonicalEmail(email);
+    await this.limits.assertAllowed('loginPerAccount', account);
     const user = await this.em.getRepository(User).findByEmail(email);
-    if (!user) {
-      await this.hasher.verifyDummy(password);
+    const valid = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
+    if (!user || !valid) {
+      await this.limits.count('loginPerAccount', account);
+      this.events.record('auth.signin.failed', { email: maskEmail(account), ip: meta.ip, knownAccount: Boolean(user) });
       throw new InvalidCredentialsError();
     }
-    if (!(await this.hasher.verify(user.passwordHash, password))) throw new InvalidCredentialsError();
-    if (this.config.emailConfirmationRequired && !user.emailConfirmed) throw new EmailNotConfirmedError();
+    if (this.config.emailConfirmationRequired && !user.emailConfirmed) {
+      this.events.record('auth.signin.unconfirmed', { userId: user.id, ip: meta.ip });
+      throw new EmailNotConfirmedError();
+    }
     if (this.hasher.needsRehash(user.passwordHash)) user.passwordHash = await this.hasher.hash(password);
     const { session, refreshToken } = this.sessions.start(this.em, user, meta);
     await this.em.flush();
+    await this.limits.clear('loginPerAccount', account);
+    this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: session.id, ip: meta.ip });
     return this.signedIn(user, session, refreshToken);
   }
 
@@ -124,6 +147,7 @@ export class AuthService {
 
   /** Sends a fresh link to an unconfirmed account; confirmed and unknown addresses get nothing. */
   async resendConfirmation(email: string): Promise<void> {
+    if (!(await this.mailAllowed(email))) return;
     await this.em.transactional(async (em) => {
       const user = await em.getRepository(User).findByEmail(email);
       if (!user || user.emailConfirmed) return;
@@ -132,6 +156,7 @@ export class AuthService {
   }
 
   async forgotPassword(email: string): Promise<void> {
+    if (!(await this.mailAllowed(email))) return;
     await this.em.transactional(async (em) => {
       const user = await em.getRepository(User).findByEmail(email);
       if (!user) return;
@@ -157,6 +182,9 @@ export class AuthService {
       await this.sessions.revokeAll(em, user.id);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(user), via: 'reset' as const }));
     });
+    // A throttled owner recovers through the emailed link: the reset lifts the sign-in limit.
+    await this.limits.clear('loginPerAccount', canonicalEmail(holder.email));
+    this.events.record('auth.password.changed', { userId: holder.id, via: 'reset' });
   }
 
   /** Changes the password of a signed-in user; every other session of theirs ends. */
@@ -172,15 +200,25 @@ export class AuthService {
       await this.sessions.revokeAll(em, fresh.id, principal.sessionId);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(fresh), via: 'change' as const }));
     });
+    this.events.record('auth.password.changed', { userId: user.id, via: 'change', sessionId: principal.sessionId });
   }
 
   /** Ends every session of the caller, the current one included. */
   async signOutEverywhere(principal: Principal): Promise<void> {
-    await this.sessions.revokeAll(this.em, principal.userId);
+    const ended = await this.sessions.revokeAll(this.em, principal.userId);
+    this.events.record('auth.session.revoked', { userId: principal.userId, scope: 'all', count: ended });
   }
 
   async me(principal: Principal): Promise<UserView> {
     return toUserView(await this.em.findOneOrFail(User, principal.userId));
+  }
+
+  /** Counts an email triggered for `email`; false once the per-address cap is reached. */
+  private async mailAllowed(email: string): Promise<boolean> {
+    const account = canonicalEmail(email);
+    const allowed = await this.limits.count('mailPerAddress', account);
+    if (!allowed) this.events.record('auth.mail.capped', { email: maskEmail(account) });
+    return allowed;
   }
 
   private async noticeRepeatedRegistration(em: EntityManager, existing: User): Promise<void> {

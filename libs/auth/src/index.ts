@@ -6,3 +6,6 @@ export { JwtAuthGuard, type AuthenticatedRequest } from './jwt-auth.guard';
 export { PASSWORD_MAX_LENGTH } from './password.policy';
 export type { SessionMeta } from './session-meta';
 export * from './auth.errors';
+export { RateLimits, type LimitName } from './rate-limits.service';
+export { maskEmail, SecurityEvents, type SecurityEvent, type SecurityEventFields, type SecurityEventObserver } from './security-events';
+export { Session } from './session.entity';

@@ -1,5 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authConfig } from '@accounts/config';
 import { generateSecretToken, hashSecretToken } from '@accounts/tokens';
@@ -7,6 +7,7 @@ import type { User } from '@accounts/users';
 import { InvalidRefreshTokenError, SessionNotFoundError } from './auth.errors';
 import { RefreshToken } from './refresh-token.entity';
 import { cleanSessionMeta, type SessionMeta } from './session-meta';
+import { SecurityEvents } from './security-events';
 import { Session } from './session.entity';
 
 export interface SessionView {
@@ -21,10 +22,9 @@ export interface SessionView {
 /** Sessions and their refresh-token families: start, rotate, revoke, check. */
 @Injectable()
 export class SessionsService {
-  private readonly logger = new Logger(SessionsService.name);
-
   constructor(
     private readonly em: EntityManager,
+    private readonly events: SecurityEvents,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
@@ -70,7 +70,7 @@ export class SessionsService {
     if ('reused' in outcome && outcome.reused) {
       const sessionId = outcome.reused.session.id;
       await this.em.nativeUpdate(Session, { id: sessionId, revokedAt: null }, { revokedAt: new Date() });
-      this.logger.warn(`Spent refresh token presented again; session ${sessionId} revoked`);
+      this.events.record('auth.refresh.reused', { sessionId, action: 'session revoked' });
     }
     throw new InvalidRefreshTokenError();
   }
@@ -78,7 +78,9 @@ export class SessionsService {
   /** Ends the session a refresh token belongs to (spent or not); unknown tokens are ignored. */
   async revokeByRefreshToken(token: string): Promise<void> {
     const record = await this.em.findOne(RefreshToken, { tokenHash: hashSecretToken(token) });
-    if (record) await this.em.nativeUpdate(Session, { id: record.session.id, revokedAt: null }, { revokedAt: new Date() });
+    if (!record) return;
+    await this.em.nativeUpdate(Session, { id: record.session.id, revokedAt: null }, { revokedAt: new Date() });
+    this.events.record('auth.session.revoked', { sessionId: record.session.id, scope: 'logout' });
   }
 
   async revoke(userId: string, sessionId: string): Promise<void> {
@@ -88,6 +90,7 @@ export class SessionsService {
       { revokedAt: new Date() },
     );
     if (revoked === 0) throw new SessionNotFoundError();
+    this.events.record('auth.session.revoked', { userId, sessionId, scope: 'one' });
   }
 
   /** Ends every live session of a user, optionally sparing one (the caller's). */
@@ -113,6 +116,22 @@ export class SessionsService {
       ip: session.ip,
       current: session.id === currentSessionId,
     }));
+  }
+
+  /**
+   * The live session a browser cookie names (the cookie holds a refresh token of that session
+   * that the browser never rotates), or null. Ends with the session: sign-out everywhere, a
+   * reset or a password change elsewhere close the browser too.
+   */
+  async findByBrowserToken(token: string): Promise<{ session: Session; user: User } | null> {
+    const record = await this.em.findOne(
+      RefreshToken,
+      { tokenHash: hashSecretToken(token), usedAt: null },
+      { populate: ['session', 'session.user'] },
+    );
+    const session = record?.session.getEntity();
+    if (!session || !session.isAlive()) return null;
+    return { session, user: session.user.getEntity() };
   }
 
   /** The per-request check behind every bearer token: is its session still alive? */

@@ -1,3 +1,4 @@
+export { adminConfig, ADMIN_PASSWORD_MIN_LENGTH } from './admin.config';
 export { appConfig } from './app.config';
 export { authConfig } from './auth.config';
 export { databaseConfig } from './database.config';
@@ -5,7 +6,9 @@ export { httpConfig } from './http.config';
 export { mailConfig } from './mail.config';
 export { payloadConfig } from './payload.config';
 export { queueConfig } from './queue.config';
+export { rateLimitConfig, type Limit } from './rate-limit.config';
 export { ConfigError, Env, redactUrl, type RuntimeEnv } from './env';
 export { configModuleFor } from './config.module';
-export { nestLogLevels } from './log-levels';
+export { CONFIG_VARIABLES, configVariablesOf, type ConfigProcess, type ConfigVariable } from './config-variables';
+export { createRootLogger, loggingModuleFor, REDACTED_PATHS } from './logging.module';
 export { createNestApp, validateConfig } from './startup';

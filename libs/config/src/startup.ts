@@ -2,8 +2,7 @@ import { ConsoleLogger, Logger, type INestApplication, type Type } from '@nestjs
 import type { ConfigFactory } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import { appConfig } from './app.config';
-import { nestLogLevels } from './log-levels';
+import { Logger as PinoLogger } from 'nestjs-pino';
 
 /**
  * Loads every namespace a process uses once, before Nest builds anything, so a bad value fails
@@ -21,10 +20,11 @@ export function validateConfig(namespaces: ConfigFactory[]): void {
 }
 
 /**
- * NestFactory.create with the logs held back until LOG_LEVEL applies; when the start fails none of
- * Nest's multi-line report is printed, so the caller's one line stays the only output.
+ * NestFactory.create with the logs held back until the module's JSON logger (nestjs-pino at
+ * LOG_LEVEL, see loggingModuleFor) takes them; when the start fails none of Nest's multi-line
+ * report is printed, so the caller's one line stays the only output.
  */
-export async function createNestApp<T extends INestApplication>(module: Type<unknown>, adapter: AbstractHttpAdapter, prefix?: string): Promise<T> {
+export async function createNestApp<T extends INestApplication>(module: Type<unknown>, adapter: AbstractHttpAdapter): Promise<T> {
   let app: T;
   try {
     app = await NestFactory.create<T>(module, adapter, { abortOnError: false, bufferLogs: true, autoFlushLogs: false });
@@ -33,8 +33,10 @@ export async function createNestApp<T extends INestApplication>(module: Type<unk
     Logger.flush();
     throw error;
   }
-  app.useLogger(new ConsoleLogger({ prefix, logLevels: nestLogLevels(appConfig().logLevel) }));
+  app.useLogger(app.get(PinoLogger));
   app.flushLogs();
-  app.enableShutdownHooks();
+  // After a graceful close on SIGTERM/SIGINT the process exits 0 (Nest's default re-raises the
+  // signal, which reports the clean shutdown as a death by signal, exit status 143).
+  app.enableShutdownHooks(undefined, { useProcessExit: true });
   return app;
 }

@@ -1,7 +1,9 @@
-import { LockMode, MikroORM, type EventSubscriber, type TransactionEventArgs } from '@mikro-orm/core';
+import { LockMode, MikroORM, type EventSubscriber, type QueryResult, type TransactionEventArgs } from '@mikro-orm/core';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import type { Queue } from 'bullmq';
+import { queueConfig } from '@accounts/config';
 import { MAIL_QUEUE } from './mail.events';
 import { OutboxEvent } from './outbox-event.entity';
 import { OutboxService } from './outbox.service';
@@ -10,12 +12,25 @@ const BATCH_SIZE = 100;
 const POLL_INTERVAL_MS = 1_000;
 const RETRY_INTERVAL_MS = 2_000;
 const PUBLISH_TIMEOUT_MS = 5_000;
+/**
+ * How long Redis remembers that an event was published, after its job is long gone (completed jobs
+ * are removed at once). Covers a publish whose "published" mark was lost with its transaction
+ * (PostgreSQL failing between the add and the commit): the next pass adds the event again, and
+ * BullMQ drops the add instead of sending the mail a second time. The key holds the job id only.
+ */
+const PUBLISH_DEDUPLICATION_TTL_MS = 24 * 60 * 60 * 1_000;
+/** Published rows are deleted in batches this big, at most this many batches per pass. */
+const PURGE_BATCH_SIZE = 1_000;
+const PURGE_MAX_BATCHES = 100;
+const PURGE_INTERVAL_MS = 10 * 60 * 1_000;
+const PURGE_MIN_INTERVAL_MS = 1_000;
 
 /**
  * Moves committed outbox rows onto the mail queue. It runs right after each commit that recorded
  * an event, and polls as a safety net for events whose publish failed (Redis down) or that another
  * replica left behind. `FOR UPDATE SKIP LOCKED` lets several API replicas relay at once without
- * publishing a row twice, and the job id (= event id) makes BullMQ drop a repeated add.
+ * publishing a row twice, and the job id (= event id, also the deduplication id) makes BullMQ drop a
+ * repeated add. Published rows are deleted once older than OUTBOX_RETENTION.
  */
 @Injectable()
 export class OutboxRelay implements EventSubscriber, OnApplicationBootstrap, OnApplicationShutdown {
@@ -25,25 +40,32 @@ export class OutboxRelay implements EventSubscriber, OnApplicationBootstrap, OnA
   private rerun = false;
   private stopped = false;
   private failing = false;
+  private purgeTimer: NodeJS.Timeout | undefined;
+  private purging: Promise<unknown> | undefined;
+  private readonly purgeIntervalMs: number;
 
   constructor(
     private readonly orm: MikroORM,
     private readonly outbox: OutboxService,
     @InjectQueue(MAIL_QUEUE) private readonly queue: Queue,
+    @Inject(queueConfig.KEY) private readonly config: ConfigType<typeof queueConfig>,
   ) {
     orm.em.getEventManager().registerSubscriber(this);
     // Without a listener an 'error' event would crash the process; the relay reports failures itself.
     queue.on('error', () => undefined);
+    this.purgeIntervalMs = Math.max(PURGE_MIN_INTERVAL_MS, Math.min(PURGE_INTERVAL_MS, config.outboxRetentionMs));
   }
 
   onApplicationBootstrap(): void {
     this.kick();
+    this.schedulePurge(0);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
+    clearTimeout(this.purgeTimer);
+    await Promise.all([this.running, this.purging]);
   }
 
   afterTransactionCommit(args: TransactionEventArgs): void {
@@ -80,15 +102,54 @@ export class OutboxRelay implements EventSubscriber, OnApplicationBootstrap, OnA
         total += published;
         if (published < BATCH_SIZE || this.stopped) break;
       }
-      if (this.failing) this.logger.log('Mail queue reachable again; outbox relay resumed');
+      if (this.failing) this.logger.log('Outbox relay resumed; events are being published again');
       this.failing = false;
     } catch (error) {
       if (!this.failing) {
-        this.logger.warn(`Outbox relay cannot publish (${(error as Error).message}); events stay in the outbox and will be retried`);
+        this.logger.warn(`Outbox relay cannot publish (${describe(error)}); events stay in the outbox and will be retried`);
       }
       this.failing = true;
     }
     return total;
+  }
+
+  /**
+   * Deletes published rows older than OUTBOX_RETENTION, in batches, oldest first; unpublished rows
+   * are never touched. Replicas purging at once skip each other's rows. Returns how many went.
+   */
+  async purgePublished(): Promise<number> {
+    const olderThan = `${this.config.outboxRetentionMs} milliseconds`;
+    let total = 0;
+    for (let batch = 0; batch < PURGE_MAX_BATCHES && !this.stopped; batch++) {
+      const result = await this.orm.em.fork().getConnection().execute<QueryResult>(
+        `delete from outbox where id in (
+           select id from outbox
+            where published_at is not null and published_at < now() - ?::interval
+            order by published_at
+            limit ? for update skip locked)`,
+        [olderThan, PURGE_BATCH_SIZE],
+        'run',
+      );
+      total += result.affectedRows;
+      if (result.affectedRows < PURGE_BATCH_SIZE) break;
+    }
+    return total;
+  }
+
+  private schedulePurge(delayMs: number): void {
+    if (this.stopped) return;
+    this.purgeTimer = setTimeout(() => {
+      this.purging = this.purgePublished()
+        .then((deleted) => {
+          if (deleted > 0) this.logger.log(`Deleted ${deleted} published outbox events past their retention`);
+        })
+        .catch((error: unknown) => this.logger.warn(`Outbox cleanup failed (${describe(error)}); it runs again later`))
+        .finally(() => {
+          this.purging = undefined;
+          this.schedulePurge(this.purgeIntervalMs);
+        });
+    }, delayMs);
+    this.purgeTimer.unref();
   }
 
   private publishBatch(): Promise<number> {
@@ -100,7 +161,13 @@ export class OutboxRelay implements EventSubscriber, OnApplicationBootstrap, OnA
       );
       if (events.length === 0) return 0;
       await withTimeout(
-        this.queue.addBulk(events.map((event) => ({ name: event.name, data: event.payload, opts: { jobId: event.id } }))),
+        this.queue.addBulk(
+          events.map((event) => ({
+            name: event.name,
+            data: event.payload,
+            opts: { jobId: event.id, deduplication: { id: event.id, ttl: PUBLISH_DEDUPLICATION_TTL_MS } },
+          })),
+        ),
         PUBLISH_TIMEOUT_MS,
       );
       const now = new Date();
@@ -108,6 +175,13 @@ export class OutboxRelay implements EventSubscriber, OnApplicationBootstrap, OnA
       return events.length;
     });
   }
+}
+
+/** A driver error's message starts with its SQL; the class and code are enough for a log line. */
+function describe(error: unknown): string {
+  const { name, code, message } = (error ?? {}) as { name?: string; code?: unknown; message?: string };
+  if (name && /Exception$/.test(name)) return `${name}${code ? ` ${String(code)}` : ''}`;
+  return message ?? String(error);
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {

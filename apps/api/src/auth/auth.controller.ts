@@ -1,4 +1,14 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AuthService, JwtAuthGuard, SessionNotFoundError, SessionsService, type Principal, type SessionMeta } from '@accounts/auth';
 import { ChangePasswordDto } from './dto/change-password.dto';
@@ -8,13 +18,23 @@ import { RefreshTokenDto } from './dto/refresh-token.dto';
 import { RegisterDto } from './dto/register.dto';
 import { ResetPasswordDto } from './dto/reset-password.dto';
 import { TokenDto } from './dto/token.dto';
+import { AcceptedResponse, ConfirmationRequiredResponse, SessionResponse, SignedInResponse, UserResponse } from './dto/responses.dto';
 import { API_PREFIX } from '../api-prefix';
+import { BEARER_AUTH } from '../docs/openapi';
+import { ApiProblems, BODY_PROBLEMS } from '../http/problem.openapi';
+import { AuthPerIpLimitGuard, TokenGuessLimitInterceptor } from './rate-limit.guards';
 import { ClientMeta, CurrentPrincipal } from './request-context.decorators';
 
 const ACCEPTED = { status: 'accepted' } as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Problems every bearer endpoint shares. */
+const BEARER_PROBLEMS = { 401: ['UNAUTHENTICATED'] } as const;
+
+@ApiTags('auth')
+@ApiProblems({ 429: ['TOO_MANY_REQUESTS'], 503: ['SERVICE_UNAVAILABLE'] })
 @Controller(`${API_PREFIX}/auth`)
+@UseGuards(AuthPerIpLimitGuard)
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
@@ -23,6 +43,10 @@ export class AuthController {
 
   /** 201 with the user when confirmation is off; 202 (for new and taken addresses alike) when on. */
   @Post('register')
+  @ApiOperation({ summary: 'Create an account', description: 'With EMAIL_CONFIRMATION_REQUIRED=true the answer is 202 for new and taken addresses alike, and the address gets an email.' })
+  @ApiCreatedResponse({ type: UserResponse, description: 'Confirmation off: the account, ready to sign in' })
+  @ApiAcceptedResponse({ type: ConfirmationRequiredResponse, description: 'Confirmation on: check the inbox' })
+  @ApiProblems(BODY_PROBLEMS, { 400: ['PASSWORD_TOO_WEAK'], 409: ['EMAIL_TAKEN'] })
   async register(@Body() body: RegisterDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const outcome = await this.auth.register(body);
     reply.status('user' in outcome ? 201 : 202);
@@ -30,6 +54,9 @@ export class AuthController {
   }
 
   @Post('login')
+  @ApiOperation({ summary: 'Sign in', description: 'Starts a session. Known and unknown addresses answer alike.' })
+  @ApiOkResponse({ type: SignedInResponse, description: 'Sent with Cache-Control: no-store' })
+  @ApiProblems(BODY_PROBLEMS, { 401: ['INVALID_CREDENTIALS'], 403: ['EMAIL_NOT_CONFIRMED'] })
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   login(@Body() body: LoginDto, @ClientMeta() meta: SessionMeta) {
@@ -37,6 +64,9 @@ export class AuthController {
   }
 
   @Post('refresh')
+  @ApiOperation({ summary: 'Rotate a refresh token', description: 'The token given is spent; presenting a spent token ends its whole session.' })
+  @ApiOkResponse({ type: SignedInResponse, description: 'Sent with Cache-Control: no-store' })
+  @ApiProblems(BODY_PROBLEMS, { 401: ['INVALID_REFRESH_TOKEN'] })
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   refresh(@Body() body: RefreshTokenDto, @ClientMeta() meta: SessionMeta) {
@@ -44,18 +74,30 @@ export class AuthController {
   }
 
   @Post('logout')
+  @ApiOperation({ summary: 'End the session of a refresh token', description: 'Also 204 for a token that is unknown or spent.' })
+  @ApiNoContentResponse({ description: 'The session has ended' })
+  @ApiProblems(BODY_PROBLEMS)
   @HttpCode(204)
   async logout(@Body() body: RefreshTokenDto): Promise<void> {
     await this.auth.logout(body.refreshToken);
   }
 
   @Get('sessions')
+  @ApiBearerAuth(BEARER_AUTH)
+  @ApiOperation({ summary: "List the caller's live sessions" })
+  @ApiOkResponse({ type: [SessionResponse] })
+  @ApiProblems(BEARER_PROBLEMS)
   @UseGuards(JwtAuthGuard)
   listSessions(@CurrentPrincipal() principal: Principal) {
     return this.sessions.list(principal.userId, principal.sessionId);
   }
 
   @Delete('sessions/:id')
+  @ApiBearerAuth(BEARER_AUTH)
+  @ApiOperation({ summary: 'End one of the caller\'s sessions' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiNoContentResponse({ description: 'The session has ended' })
+  @ApiProblems(BEARER_PROBLEMS, { 404: ['NOT_FOUND'] })
   @UseGuards(JwtAuthGuard)
   @HttpCode(204)
   async revokeSession(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
@@ -64,6 +106,10 @@ export class AuthController {
   }
 
   @Delete('sessions')
+  @ApiBearerAuth(BEARER_AUTH)
+  @ApiOperation({ summary: 'Sign out everywhere', description: 'Ends every session of the caller, this one included.' })
+  @ApiNoContentResponse({ description: 'Every session has ended' })
+  @ApiProblems(BEARER_PROBLEMS)
   @UseGuards(JwtAuthGuard)
   @HttpCode(204)
   async revokeAllSessions(@CurrentPrincipal() principal: Principal): Promise<void> {
@@ -71,12 +117,19 @@ export class AuthController {
   }
 
   @Post('email/confirm')
+  @ApiOperation({ summary: 'Confirm an email address with the emailed token' })
+  @ApiOkResponse({ type: UserResponse, description: 'The address is confirmed' })
+  @ApiProblems(BODY_PROBLEMS, { 400: ['INVALID_TOKEN'] })
+  @UseInterceptors(TokenGuessLimitInterceptor)
   @HttpCode(200)
   async confirmEmail(@Body() body: TokenDto) {
     return { user: await this.auth.confirmEmail(body.token) };
   }
 
   @Post('email/resend')
+  @ApiOperation({ summary: 'Send a fresh confirmation link', description: 'Always 202; only unconfirmed accounts get an email.' })
+  @ApiAcceptedResponse({ type: AcceptedResponse })
+  @ApiProblems(BODY_PROBLEMS)
   @HttpCode(202)
   async resendConfirmation(@Body() body: EmailDto) {
     await this.auth.resendConfirmation(body.email);
@@ -84,6 +137,9 @@ export class AuthController {
   }
 
   @Post('password/forgot')
+  @ApiOperation({ summary: 'Email a password reset link', description: 'Always 202; only known addresses get an email.' })
+  @ApiAcceptedResponse({ type: AcceptedResponse })
+  @ApiProblems(BODY_PROBLEMS)
   @HttpCode(202)
   async forgotPassword(@Body() body: EmailDto) {
     await this.auth.forgotPassword(body.email);
@@ -91,12 +147,20 @@ export class AuthController {
   }
 
   @Post('password/reset')
+  @ApiOperation({ summary: 'Set a new password with the emailed token', description: 'Ends every session of the account; a weak password leaves the token unspent.' })
+  @ApiNoContentResponse({ description: 'The password is changed; sign in with it' })
+  @ApiProblems(BODY_PROBLEMS, { 400: ['INVALID_TOKEN', 'PASSWORD_TOO_WEAK'] })
+  @UseInterceptors(TokenGuessLimitInterceptor)
   @HttpCode(204)
   async resetPassword(@Body() body: ResetPasswordDto): Promise<void> {
     await this.auth.resetPassword(body.token, body.password);
   }
 
   @Post('password/change')
+  @ApiBearerAuth(BEARER_AUTH)
+  @ApiOperation({ summary: 'Change the password while signed in', description: "Ends the caller's other sessions." })
+  @ApiNoContentResponse({ description: 'The password is changed' })
+  @ApiProblems(BODY_PROBLEMS, BEARER_PROBLEMS, { 400: ['INVALID_CREDENTIALS', 'PASSWORD_TOO_WEAK'] })
   @UseGuards(JwtAuthGuard)
   @HttpCode(204)
   async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto): Promise<void> {

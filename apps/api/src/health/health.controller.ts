@@ -1,52 +1,83 @@
-import { MikroORM } from '@mikro-orm/core';
-import { InjectQueue } from '@nestjs/bullmq';
-import { Controller, Get, Res } from '@nestjs/common';
-import type { Queue } from 'bullmq';
+import { Controller, Get, Header, Res, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheckService, MikroOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
-import type { Redis } from 'ioredis';
-import { MAIL_QUEUE } from '@accounts/mail';
+import { RedisHealthIndicator } from './redis.health';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
+class LiveReport {
+  @ApiProperty({ enum: ['ok'] })
+  status: 'ok';
+}
+
+class ReadyReport {
+  @ApiProperty({ enum: ['ok', 'error', 'shutting_down'], description: 'ok while PostgreSQL answers; Redis never changes it' })
+  status: HealthCheckResult['status'];
+
+  @ApiProperty({ description: 'Checks that are up, with their details', type: 'object', additionalProperties: true })
+  info: HealthIndicatorResult;
+
+  @ApiProperty({ description: 'Checks that are down, with their details', type: 'object', additionalProperties: true })
+  error: HealthIndicatorResult;
+
+  @ApiProperty({ description: 'Every check', type: 'object', additionalProperties: true })
+  details: HealthIndicatorResult;
+
+  @ApiProperty({ description: 'Each check in one word', example: { database: 'up', redis: 'down' } })
+  checks: { database: 'up' | 'down'; redis: 'up' | 'down' };
+}
+
 /**
- * Liveness says the process runs; readiness says it can serve. PostgreSQL down means not ready;
- * Redis down only delays email (the outbox holds it), so it is reported but keeps us in service.
+ * Liveness says the process answers; readiness says it can serve. PostgreSQL down means not ready
+ * (503); Redis down only delays email (the outbox holds it), so it is reported but keeps the API in
+ * service behind a load balancer.
  */
+@ApiTags('operations')
 @Controller('health')
 export class HealthController {
   constructor(
-    private readonly orm: MikroORM,
-    @InjectQueue(MAIL_QUEUE) private readonly queue: Queue,
+    private readonly health: HealthCheckService,
+    private readonly database: MikroOrmHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
   ) {}
 
   @Get('live')
-  live() {
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Liveness: the process answers (whatever PostgreSQL and Redis do)' })
+  @ApiOkResponse({ type: LiveReport })
+  live(): LiveReport {
     return { status: 'ok' };
   }
 
   @Get('ready')
-  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    const [database, redis] = await Promise.all([
-      probe(() => this.orm.em.getConnection().execute('select 1')),
-      probe(async () => ((await this.queue.client) as unknown as Redis).ping()),
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Readiness: 200 while PostgreSQL answers; Redis is reported in the body only' })
+  @ApiOkResponse({ type: ReadyReport })
+  @ApiServiceUnavailableResponse({ type: ReadyReport, description: 'PostgreSQL does not answer, or the process is shutting down' })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadyReport> {
+    const [critical, redis] = await Promise.all([
+      this.checkCritical(),
+      this.redis.pingCheck('redis', CHECK_TIMEOUT_MS),
     ]);
-    const ready = database === 'up';
-    reply.status(ready ? 200 : 503).header('Cache-Control', 'no-store');
-    return { status: ready ? 'ok' : 'unavailable', checks: { database, redis } };
+    reply.status(critical.status === 'ok' ? 200 : 503);
+    const redisUp = redis.redis.status === 'up';
+    return {
+      status: critical.status,
+      info: { ...critical.info, ...(redisUp ? redis : {}) },
+      error: { ...critical.error, ...(redisUp ? {} : redis) },
+      details: { ...critical.details, ...redis },
+      checks: { database: critical.details.database?.status === 'up' ? 'up' : 'down', redis: redisUp ? 'up' : 'down' },
+    };
   }
-}
 
-async function probe(check: () => Promise<unknown>): Promise<'up' | 'down'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([check(), timeout]);
-    return 'up';
-  } catch {
-    return 'down';
-  } finally {
-    clearTimeout(timer);
+  /** What decides readiness: PostgreSQL. Terminus answers a failed check with a 503 exception. */
+  private async checkCritical(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([() => this.database.pingCheck('database', { timeout: CHECK_TIMEOUT_MS })]);
+    } catch (error) {
+      if (error instanceof ServiceUnavailableException) return error.getResponse() as HealthCheckResult;
+      throw error;
+    }
   }
 }

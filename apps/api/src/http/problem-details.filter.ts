@@ -9,6 +9,7 @@ import {
   InvalidRefreshTokenError,
   PasswordTooWeakError,
   SessionNotFoundError,
+  TooManyRequestsError,
   WrongCurrentPasswordError,
 } from '@accounts/auth';
 import { InvalidTokenError } from '@accounts/tokens';
@@ -27,6 +28,7 @@ const DOMAIN_ERRORS: Array<[ErrorClass, number, string, string]> = [
   [InvalidRefreshTokenError, 401, 'INVALID_REFRESH_TOKEN', 'Invalid refresh token'],
   [AuthenticationRequiredError, 401, 'UNAUTHENTICATED', 'Authentication required'],
   [SessionNotFoundError, 404, 'NOT_FOUND', 'Not found'],
+  [TooManyRequestsError, 429, 'TOO_MANY_REQUESTS', 'Too many requests'],
 ];
 
 /**
@@ -65,14 +67,56 @@ export function toProblem(error: unknown): Problem {
 }
 
 function isDatabaseUnavailable(error: unknown): boolean {
-  if (error instanceof ConnectionException) return true;
+  return databaseUnavailableReason(error) !== undefined;
+}
+
+/**
+ * The node-postgres failures that carry no code: a connect that timed out, a connection that
+ * died under a query, a query that got no answer (query_timeout). Matched on their fixed wording.
+ */
+const CONNECTION_FAILURES = [
+  'timeout expired',
+  'Connection terminated unexpectedly',
+  'Connection terminated due to connection timeout',
+  'Connection ended unexpectedly',
+  'Query read timeout',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+];
+
+/** Why PostgreSQL counts as unavailable, from a fixed list (never the error's own text), or undefined. */
+function databaseUnavailableReason(error: unknown): string | undefined {
+  if (error instanceof ConnectionException) return 'ConnectionException';
   const name = (error as { name?: unknown })?.name;
-  const code = (error as { code?: unknown })?.code;
-  return (
-    name === 'KnexTimeoutError' ||
-    (error instanceof DriverException && ['57P01', '57P03', '08006', '08001', '08003'].includes(String(code))) ||
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(String(code))
-  );
+  const code = String((error as { code?: unknown })?.code);
+  const message = String((error as { message?: unknown })?.message ?? '');
+  if (name === 'KnexTimeoutError') return 'no free connection in time';
+  if (error instanceof DriverException && ['57P01', '57P03', '08006', '08001', '08003'].includes(code)) return `SQLSTATE ${code}`;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return code;
+  // Knex prefixes the driver's message with the SQL: only the end is compared.
+  return CONNECTION_FAILURES.find((failure) => message === failure || message.endsWith(` - ${failure}`));
+}
+
+/**
+ * What a log line may say about an error. A driver error's message and the first line of its stack
+ * start with the SQL and its bound values (addresses, password and token hashes), so only its class,
+ * SQLSTATE, the table and constraint, and the stack frames are kept.
+ */
+export function describeForLog(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (!(error instanceof DriverException)) return error.stack ?? error.message;
+  const details = error as DriverException & { table?: unknown; constraint?: unknown; routine?: unknown };
+  const facts = [
+    `SQLSTATE ${details.code ?? 'unknown'}`,
+    typeof details.table === 'string' ? `table ${details.table}` : undefined,
+    typeof details.constraint === 'string' ? `constraint ${details.constraint}` : undefined,
+    typeof details.routine === 'string' ? `routine ${details.routine}` : undefined,
+  ].filter(Boolean);
+  const frames = (error.stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .join('\n');
+  return `${error.name} (${facts.join(', ')}; statement and values withheld)${frames ? `\n${frames}` : ''}`;
 }
 
 /** Every error leaves as a problem document; 5xx causes are logged, never sent. */
@@ -83,8 +127,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = toProblem(error);
-    if (body.status === 503) this.logger.warn(`Dependency unavailable: ${(error as Error)?.message ?? error}`);
-    else if (body.status >= 500) this.logger.error(error instanceof Error ? error.stack ?? error.message : String(error));
+    if (body.status === 503) this.logger.warn(`Dependency unavailable: PostgreSQL (${databaseUnavailableReason(error) ?? 'unknown'})`);
+    else if (body.status >= 500) this.logger.error(describeForLog(error));
+    if (error instanceof TooManyRequestsError) reply.header('Retry-After', String(error.retryAfterSeconds));
     sendProblem(reply, body);
   }
 }

@@ -1,14 +1,23 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthService, JwtAuthGuard, type Principal } from '@accounts/auth';
 import { API_PREFIX } from '../api-prefix';
+import { UserResponse } from '../auth/dto/responses.dto';
 import { CurrentPrincipal } from '../auth/request-context.decorators';
+import { BEARER_AUTH } from '../docs/openapi';
+import { ApiProblems } from '../http/problem.openapi';
 
+@ApiTags('users')
+@ApiBearerAuth(BEARER_AUTH)
+@ApiProblems({ 401: ['UNAUTHENTICATED'], 503: ['SERVICE_UNAVAILABLE'] })
 @Controller(`${API_PREFIX}/users`)
 @UseGuards(JwtAuthGuard)
 export class UsersController {
   constructor(private readonly auth: AuthService) {}
 
   @Get('me')
+  @ApiOperation({ summary: 'The signed-in user' })
+  @ApiOkResponse({ type: UserResponse })
   async me(@CurrentPrincipal() principal: Principal) {
     return { user: await this.auth.me(principal) };
   }

@@ -1,7 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261127000000_initial } from './Migration20261127000000_initial';
+import { Migration20261201000000_outbox_published_idx } from './Migration20261201000000_outbox_published_idx';
 
 /** Every migration, in order. Listed explicitly so the built apps carry them without globbing. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
+  { name: 'Migration20261201000000_outbox_published_idx', class: Migration20261201000000_outbox_published_idx },
 ];

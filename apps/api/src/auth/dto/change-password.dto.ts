@@ -1,9 +1,12 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsPasswordField } from './field-rules';
 
 export class ChangePasswordDto {
+  @ApiProperty({ format: 'password', description: 'The password in use now' })
   @IsPasswordField()
   currentPassword: string;
 
+  @ApiProperty({ format: 'password', minLength: 8, maxLength: 128, description: 'PASSWORD_MIN_LENGTH (12 by default) to 128 characters; common passwords and the address are refused' })
   @IsPasswordField()
   newPassword: string;
 }

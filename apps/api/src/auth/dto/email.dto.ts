@@ -1,7 +1,9 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsAccountEmail } from './field-rules';
 
 /** Body of forgot-password and resend-confirmation. */
 export class EmailDto {
+  @ApiProperty({ format: 'email', maxLength: 254, example: 'ada@example.com' })
   @IsAccountEmail()
   email: string;
 }

@@ -1,15 +1,42 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsString, Length, Matches, MaxLength } from 'class-validator';
-import { normalizeEmail } from '@accounts/users';
+import { isEmail, IsNotEmpty, IsString, Length, Matches, MaxLength, ValidateBy } from 'class-validator';
+import { canonicalEmail, normalizeEmail } from '@accounts/users';
+
+const EMAIL_MAX_LENGTH = 254;
+
+/**
+ * One plain address, as the mail worker will send to it: no whitespace, control characters
+ * (CR, LF, NUL…), lone surrogates, quotes or backslashes (so no quoted local part, which RFC 5321
+ * allows to carry CR/LF and commas), and nothing that separates addresses or opens a display name.
+ */
+const SINGLE_ADDRESS = /^[^\s\p{Cc}\p{Cs}@,;<>()"\\]+@[^\s\p{Cc}\p{Cs}@,;<>()"\\]+$/u;
+
+const EMAIL_SYNTAX = { allow_utf8_local_part: true, allow_ip_domain: false, allow_display_name: false } as const;
+
+/**
+ * Whether `input` (as typed: it is trimmed and NFC-normalised here) is an address an account may
+ * have. The canonical, lowercased form must fit too: lowercasing can lengthen a string ("İ"
+ * becomes two code units), and that form is what the unique column stores.
+ */
+export function isAcceptableEmail(input: unknown): boolean {
+  if (typeof input !== 'string') return false;
+  const email = normalizeEmail(input);
+  return (
+    email.length <= EMAIL_MAX_LENGTH &&
+    canonicalEmail(email).length <= EMAIL_MAX_LENGTH &&
+    SINGLE_ADDRESS.test(email) &&
+    isEmail(email, EMAIL_SYNTAX)
+  );
+}
 
 /** Trimmed and NFC-normalised, at most 254 characters, one address (CR, LF and NUL never pass). */
 export function IsAccountEmail() {
   return applyDecorators(
     Transform(({ value }) => (typeof value === 'string' ? normalizeEmail(value) : value)),
     IsString(),
-    MaxLength(254),
-    IsEmail({ allow_utf8_local_part: true, allow_ip_domain: false, allow_display_name: false }, { message: 'email must be an email address' }),
+    MaxLength(EMAIL_MAX_LENGTH),
+    ValidateBy({ name: 'isAccountEmail', validator: { validate: isAcceptableEmail } }, { message: 'email must be an email address' }),
   );
 }
 
@@ -26,12 +53,15 @@ export function IsOpaqueToken() {
   return applyDecorators(IsString(), IsNotEmpty(), MaxLength(512));
 }
 
-/** A display name: 1–100 characters, no control characters. */
+/**
+ * A display name: 1–100 characters, no control characters (nor line or paragraph separators), and
+ * well-formed Unicode: a lone surrogate cannot be stored as UTF-8 or in a JSON event.
+ */
 export function IsDisplayName() {
   return applyDecorators(
     Transform(({ value }) => (typeof value === 'string' ? value.trim().normalize('NFC') : value)),
     IsString(),
     Length(1, 100),
-    Matches(/^[^\p{Cc}\p{Zl}\p{Zp}]*$/u, { message: 'name must not contain control characters' }),
+    Matches(/^[^\p{Cc}\p{Zl}\p{Zp}\p{Cs}]*$/u, { message: 'name must not contain control characters' }),
   );
 }

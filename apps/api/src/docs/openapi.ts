@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { appConfig } from '@accounts/config';
+
+/** The name of the bearer scheme in the document (`@ApiBearerAuth(BEARER_AUTH)`). */
+export const BEARER_AUTH = 'bearer';
+
+export const DOCS_PATH = '/docs';
+export const OPENAPI_JSON_PATH = '/docs/openapi.json';
+
+/**
+ * Swagger UI loads its scripts and styles from /docs itself and sets inline styles. This policy
+ * allows exactly that on /docs, while every other path keeps the strict one of api.app.ts.
+ */
+const DOCS_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+/** The document describes the JSON API and the operations endpoints, not the HTML pages. */
+const DOCUMENTED = /^\/(api\/|health\/|metrics$)/;
+
+/** Swagger UI's files we serve, from swagger-ui-dist; nothing else of that directory is reachable. */
+const UI_FILES: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'index.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+  'favicon-16x16.png': 'image/png',
+};
+
+/** Starts Swagger UI on the document; a file, not an inline script, so the CSP needs no 'unsafe-inline' for scripts. */
+const UI_INIT = `window.addEventListener('load', function () {
+  window.ui = SwaggerUIBundle({
+    url: '${OPENAPI_JSON_PATH}',
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    validatorUrl: null,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    layout: 'StandaloneLayout',
+  });
+});
+`;
+
+export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  const { name } = appConfig();
+  const config = new DocumentBuilder()
+    .setTitle(`${name} API`)
+    .setDescription(
+      'Sign-up, sign-in, sessions with rotating refresh tokens, email confirmation and password recovery. ' +
+        'Request bodies are `application/json` (at most 16 KiB, unknown fields refused); every error is an ' +
+        'RFC 9457 problem document (`application/problem+json`) with a stable `code`.',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The accessToken of a sign-in or refresh' }, BEARER_AUTH)
+    .build();
+  const document = SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
+  });
+  document.paths = Object.fromEntries(Object.entries(document.paths).filter(([path]) => DOCUMENTED.test(path)));
+  return document;
+}
+
+/**
+ * Serves Swagger UI at /docs and the document at /docs/openapi.json, under a CSP of their own.
+ * The document is built once, here, so a decorator mistake stops the start instead of a request.
+ */
+export function serveDocs(app: NestFastifyApplication): void {
+  const { name } = appConfig();
+  const json = JSON.stringify(buildOpenApiDocument(app));
+  const page = uiPage(name);
+  const uiDir = dirname(require.resolve('swagger-ui-dist/package.json'));
+  const files = new Map(Object.entries(UI_FILES).map(([file, type]) => [file, { type, body: readFileSync(join(uiDir, file)) }]));
+  const fastify = app.getHttpAdapter().getInstance();
+
+  const docs = (reply: FastifyReply, type: string, body: string | Buffer, cache: string) =>
+    reply.header('Content-Security-Policy', DOCS_CSP).header('Cache-Control', cache).type(type).send(body);
+
+  fastify.get(DOCS_PATH, (_request, reply) => docs(reply, 'text/html; charset=utf-8', page, 'no-cache'));
+  fastify.get(OPENAPI_JSON_PATH, (_request, reply) => docs(reply, 'application/json; charset=utf-8', json, 'no-cache'));
+  fastify.get(`${DOCS_PATH}/swagger-ui-init.js`, (_request, reply) => docs(reply, 'text/javascript; charset=utf-8', UI_INIT, 'no-cache'));
+  fastify.get<{ Params: { file: string } }>(`${DOCS_PATH}/assets/:file`, (request, reply) => {
+    const file = files.get(request.params.file);
+    if (!file) return reply.callNotFound();
+    return docs(reply, file.type, file.body, 'public, max-age=86400');
+  });
+}
+
+function uiPage(name: string): string {
+  const title = `${name} API`.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>${title}</title>
+  <link rel="stylesheet" href="${DOCS_PATH}/assets/swagger-ui.css">
+  <link rel="stylesheet" href="${DOCS_PATH}/assets/index.css">
+  <link rel="icon" type="image/png" href="${DOCS_PATH}/assets/favicon-32x32.png" sizes="32x32">
+  <link rel="icon" type="image/png" href="${DOCS_PATH}/assets/favicon-16x16.png" sizes="16x16">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="${DOCS_PATH}/assets/swagger-ui-bundle.js"></script>
+  <script src="${DOCS_PATH}/assets/swagger-ui-standalone-preset.js"></script>
+  <script src="${DOCS_PATH}/swagger-ui-init.js"></script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,195 @@
+import { Body, Controller, Get, Header, HttpCode, Inject, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  AuthService,
+  EmailNotConfirmedError,
+  EmailTakenError,
+  InvalidCredentialsError,
+  PasswordTooWeakError,
+  SessionsService,
+  TooManyRequestsError,
+  WrongCurrentPasswordError,
+} from '@accounts/auth';
+import { authConfig } from '@accounts/config';
+import { LoginDto } from '../auth/dto/login.dto';
+import { RegisterDto } from '../auth/dto/register.dto';
+import { PageErrorsFilter } from './page-errors.filter';
+import { BrowserSessions, field, FormGuard, type Form } from './page-support';
+
+type FieldErrors = Record<string, string>;
+
+/** Validates form fields with the API's own DTO rules; messages are the API's, in words. */
+async function check<T extends object>(type: new () => T, fields: Record<string, string>): Promise<{ value: T; errors: FieldErrors }> {
+  const value = plainToInstance(type, fields);
+  const errors: FieldErrors = {};
+  for (const error of await validate(value, { whitelist: true })) {
+    errors[error.property] ??= Object.values(error.constraints ?? {})[0] ?? 'This field is invalid';
+  }
+  return { value, errors };
+}
+
+function retryMessage(error: TooManyRequestsError): string {
+  const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
+  return `Too many attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}, or reset your password.`;
+}
+
+/**
+ * Sign-in, registration and the account page, on the same services as the JSON API and under
+ * the same rules (limits, enumeration, password policy). Every POST carries a CSRF token.
+ */
+@Controller()
+@UseFilters(PageErrorsFilter)
+export class AccountPagesController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
+    private readonly browser: BrowserSessions,
+    @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+  ) {}
+
+  @Get('login')
+  @Header('Cache-Control', 'no-store')
+  async loginPage(@Query('reset') reset: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (await this.browser.current(request)) return reply.status(303).redirect('/account');
+    return this.renderLogin(request, reply, 200, { passwordUpdated: reset === '1' });
+  }
+
+  @Post('login')
+  @UseGuards(FormGuard)
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async login(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const email = field(form, 'email');
+    const { value, errors } = await check(LoginDto, { email, password: field(form, 'password') });
+    if (Object.keys(errors).length) return this.renderLogin(request, reply, 400, { email, errors });
+    try {
+      const signedIn = await this.auth.login(value.email, value.password, this.meta(request));
+      this.browser.start(reply, signedIn.refreshToken, Math.floor(this.config.refreshTokenTtlMs / 1000));
+      return reply.status(303).redirect('/account');
+    } catch (error) {
+      if (error instanceof InvalidCredentialsError) return this.renderLogin(request, reply, 401, { email, error: `${error.message}.` });
+      if (error instanceof EmailNotConfirmedError) {
+        return this.renderLogin(request, reply, 403, { email, error: `${error.message}. We can send you a new link.`, unconfirmed: true });
+      }
+      if (error instanceof TooManyRequestsError) {
+        reply.header('Retry-After', String(error.retryAfterSeconds));
+        return this.renderLogin(request, reply, 429, { email, error: retryMessage(error) });
+      }
+      throw error;
+    }
+  }
+
+  @Get('register')
+  @Header('Cache-Control', 'no-store')
+  registerPage(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.renderRegister(request, reply, 200, {});
+  }
+
+  @Post('register')
+  @UseGuards(FormGuard)
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async register(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const fields = { email: field(form, 'email'), password: field(form, 'password'), ...(field(form, 'name') ? { name: field(form, 'name') } : {}) };
+    const { value, errors } = await check(RegisterDto, fields);
+    if (!errors.password && fields.password !== field(form, 'passwordConfirm')) errors.passwordConfirm = 'The two passwords do not match';
+    const shown = { email: fields.email, name: fields.name ?? '' };
+    if (Object.keys(errors).length) return this.renderRegister(request, reply, 400, { ...shown, errors });
+    try {
+      const outcome = await this.auth.register(value);
+      if (!('user' in outcome)) return reply.view('check-inbox', { title: 'Check your inbox', confirmation: true });
+      const signedIn = await this.auth.login(value.email, value.password, this.meta(request));
+      this.browser.start(reply, signedIn.refreshToken, Math.floor(this.config.refreshTokenTtlMs / 1000));
+      return reply.status(303).redirect('/account');
+    } catch (error) {
+      if (error instanceof PasswordTooWeakError) return this.renderRegister(request, reply, 400, { ...shown, errors: { password: error.message } });
+      if (error instanceof EmailTakenError) return this.renderRegister(request, reply, 409, { ...shown, errors: { email: error.message } });
+      throw error;
+    }
+  }
+
+  @Get('account')
+  @Header('Cache-Control', 'no-store')
+  async accountPage(@Query('changed') changed: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const current = await this.browser.current(request);
+    if (!current) return reply.status(303).redirect('/login');
+    return this.renderAccount(request, reply, current, 200, { passwordChanged: changed === '1' });
+  }
+
+  @Post('account/password')
+  @UseGuards(FormGuard)
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async changePassword(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const current = await this.browser.current(request);
+    if (!current) return reply.status(303).redirect('/login');
+    const newPassword = field(form, 'newPassword');
+    const fail = (status: number, errors: FieldErrors) => this.renderAccount(request, reply, current, status, { errors });
+    if (!field(form, 'currentPassword')) return fail(400, { currentPassword: 'Enter your current password' });
+    if (newPassword !== field(form, 'passwordConfirm')) return fail(400, { passwordConfirm: 'The two passwords do not match' });
+    try {
+      await this.auth.changePassword({ userId: current.user.id, sessionId: current.session.id }, field(form, 'currentPassword'), newPassword);
+    } catch (error) {
+      if (error instanceof WrongCurrentPasswordError) return fail(400, { currentPassword: error.message });
+      if (error instanceof PasswordTooWeakError) return fail(400, { newPassword: error.message });
+      throw error;
+    }
+    return reply.status(303).redirect('/account?changed=1');
+  }
+
+  @Post('account/sign-out-everywhere')
+  @UseGuards(FormGuard)
+  async signOutEverywhere(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const current = await this.browser.current(request);
+    if (current) await this.auth.signOutEverywhere({ userId: current.user.id, sessionId: current.session.id });
+    this.browser.end(reply);
+    return reply.status(303).redirect('/login');
+  }
+
+  @Post('logout')
+  @UseGuards(FormGuard)
+  async logout(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const token = this.browser.cookieToken(request);
+    if (token) await this.auth.logout(token);
+    this.browser.end(reply);
+    return reply.status(303).redirect('/login');
+  }
+
+  private meta(request: FastifyRequest) {
+    const userAgent = request.headers['user-agent'];
+    return { userAgent: typeof userAgent === 'string' ? userAgent : undefined, ip: request.ip };
+  }
+
+  private renderLogin(request: FastifyRequest, reply: FastifyReply, status: number, data: Record<string, unknown>) {
+    return reply.status(status).view('login', { title: 'Sign in', csrf: this.browser.csrfToken(request, reply), ...data });
+  }
+
+  private renderRegister(request: FastifyRequest, reply: FastifyReply, status: number, data: Record<string, unknown>) {
+    return reply.status(status).view('register', {
+      title: 'Create your account',
+      passwordMinLength: this.config.passwordMinLength,
+      csrf: this.browser.csrfToken(request, reply),
+      ...data,
+    });
+  }
+
+  private async renderAccount(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    current: NonNullable<Awaited<ReturnType<BrowserSessions['current']>>>,
+    status: number,
+    data: Record<string, unknown>,
+  ) {
+    const sessions = await this.sessions.list(current.user.id, current.session.id);
+    return reply.status(status).view('account', {
+      title: 'Your account',
+      user: { email: current.user.email, name: current.user.name, emailConfirmed: current.user.emailConfirmed },
+      sessions: sessions.map((s) => ({ ...s, lastUsed: s.lastUsedAt.slice(0, 16).replace('T', ' ') })),
+      csrf: this.browser.csrfToken(request, reply),
+      ...data,
+    });
+  }
+}

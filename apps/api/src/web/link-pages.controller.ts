@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Body, Controller, Get, Header, HttpCode, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import type {} from '@fastify/view';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthService, PasswordTooWeakError, RateLimits } from '@accounts/auth';
+import { InvalidTokenError } from '@accounts/tokens';
+import { isAcceptableEmail } from '../auth/dto/field-rules';
+import { PageErrorsFilter } from './page-errors.filter';
+import { BrowserSessions, field, FormGuard, type Form } from './page-support';
+
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,512}$/;
+const STYLESHEET = readFileSync(join(__dirname, 'assets', 'site.css'));
+
+/**
+ * The pages emailed links open, and the recovery forms around them. They work without
+ * JavaScript, and only their POSTs spend a token, so mail scanners that prefetch links cannot burn
+ * or pre-confirm anything.
+ */
+@Controller()
+@UseFilters(PageErrorsFilter)
+export class LinkPagesController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly limits: RateLimits,
+    private readonly browser: BrowserSessions,
+  ) {}
+
+  @Get('assets/site.css')
+  @Header('Content-Type', 'text/css; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=3600')
+  stylesheet(): Buffer {
+    return STYLESHEET;
+  }
+
+  @Get('confirm-email')
+  @Header('Cache-Control', 'no-store')
+  confirmPage(@Query('token') token: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) return this.invalidLink(request, reply, 'confirm');
+    return reply.view('confirm-email', { title: 'Confirm your email', token, csrf: this.browser.csrfToken(request, reply) });
+  }
+
+  @Post('confirm-email')
+  @UseGuards(FormGuard)
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async confirm(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (!(await this.spendToken(request, () => this.auth.confirmEmail(field(form, 'token'))))) {
+      return this.invalidLink(request, reply, 'confirm');
+    }
+    return reply.view('confirm-email-done', { title: 'Email confirmed' });
+  }
+
+  @Post('confirm-email/resend')
+  @UseGuards(FormGuard)
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async resendConfirmation(@Body() form: Form, @Res() reply: FastifyReply) {
+    const email = field(form, 'email');
+    if (isAcceptableEmail(email)) await this.auth.resendConfirmation(email);
+    return reply.view('check-inbox', { title: 'Check your inbox' });
+  }
+
+  @Get('reset-password')
+  @Header('Cache-Control', 'no-store')
+  resetPage(@Query('token') token: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) return this.invalidLink(request, reply, 'reset');
+    return reply.view('reset-password', { title: 'Choose a new password', token, csrf: this.browser.csrfToken(request, reply) });
+  }
+
+  @Post('reset-password')
+  @UseGuards(FormGuard)
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async reset(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const token = field(form, 'token');
+    const password = field(form, 'password');
+    const again = (error: string) =>
+      reply.status(400).view('reset-password', { title: 'Choose a new password', token, error, csrf: this.browser.csrfToken(request, reply) });
+    if (password !== field(form, 'passwordConfirm')) return again('The two passwords do not match.');
+    try {
+      if (!(await this.spendToken(request, () => this.auth.resetPassword(token, password)))) {
+        return this.invalidLink(request, reply, 'reset');
+      }
+    } catch (error) {
+      if (error instanceof PasswordTooWeakError) return again(`${error.message}.`);
+      throw error;
+    }
+    return reply.status(303).redirect('/login?reset=1');
+  }
+
+  @Get('forgot-password')
+  forgotPage(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return reply.view('forgot-password', { title: 'Reset your password', csrf: this.browser.csrfToken(request, reply) });
+  }
+
+  @Post('forgot-password')
+  @UseGuards(FormGuard)
+  @HttpCode(200)
+  async forgot(@Body() form: Form, @Res() reply: FastifyReply) {
+    const email = field(form, 'email');
+    if (isAcceptableEmail(email)) await this.auth.forgotPassword(email);
+    return reply.view('check-inbox', { title: 'Check your inbox' });
+  }
+
+  /**
+   * Spends a token under the same per-IP limit on invalid tokens as the API. False when the token
+   * was unknown, expired or used.
+   */
+  private async spendToken(request: FastifyRequest, spend: () => Promise<unknown>): Promise<boolean> {
+    await this.limits.assertAllowed('tokenGuessPerIp', request.ip);
+    try {
+      await spend();
+      return true;
+    } catch (error) {
+      if (!(error instanceof InvalidTokenError)) throw error;
+      await this.limits.count('tokenGuessPerIp', request.ip);
+      return false;
+    }
+  }
+
+  private invalidLink(request: FastifyRequest, reply: FastifyReply, purpose: 'confirm' | 'reset') {
+    return reply.status(400).view('link-invalid', {
+      title: 'Link invalid or expired',
+      confirm: purpose === 'confirm',
+      reset: purpose === 'reset',
+      csrf: this.browser.csrfToken(request, reply),
+    });
+  }
+}

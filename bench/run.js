@@ -1,0 +1,1014 @@
+#!/usr/bin/env node
+'use strict';
+// `npm run bench`: measures the account service against the physical limits of this machine, in
+// one run, as ratios to baselines measured in the same run (see README, "Performance").
+//
+//   npm run bench                          # everything, about 2.5 minutes (plus a build if needed)
+//   npm run bench -- --profile             # also CPU-profiles the API / worker in each phase
+//   npm run bench -- --only=read,refresh   # some phases: signin, read, refresh, forgot, mail, e2e
+//   npm run bench -- --short               # halves every phase (smoke test; not comparable)
+//   npm run bench -- --build               # always rebuilds first
+//
+// Environment: BENCH_DATABASE_URL (default postgres://postgres:postgres@127.0.0.1:5432/accounts_bench,
+// dropped and recreated), BENCH_REDIS_URL (default redis://127.0.0.1:6379). Both must be loopback
+// addresses: all load goes to 127.0.0.1. App settings such as DATABASE_POOL_SIZE, LOG_LEVEL,
+// MAIL_CONCURRENCY or UV_THREADPOOL_SIZE are passed through to the processes under test.
+const { spawnSync } = require('node:child_process');
+const { randomBytes, randomUUID } = require('node:crypto');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const { performance } = require('node:perf_hooks');
+const { Client } = require('pg');
+const { Queue } = require('bullmq');
+const { hash } = require('@node-rs/argon2');
+const procs = require('./lib/procs');
+const cpu = require('./lib/cpu');
+const { percentile, mean, round, ratio } = require('./lib/stats');
+const profiles = require('./lib/profile-summary');
+const load = require('./lib/load');
+
+const ROOT = path.resolve(__dirname, '..');
+const RESULTS = path.join(__dirname, 'results');
+const LOGS = path.join(RESULTS, 'logs');
+const PROFILES = path.join(RESULTS, 'profiles');
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(`--${name}`);
+const PROFILE = flag('profile');
+const SHORT = flag('short');
+const FORCE_BUILD = flag('build');
+const ALL_PHASES = ['signin', 'read', 'refresh', 'forgot', 'mail', 'e2e'];
+const onlyArg = args.find((a) => a.startsWith('--only='));
+const PHASES = new Set(onlyArg ? onlyArg.slice('--only='.length).split(',').filter(Boolean) : ALL_PHASES);
+for (const p of PHASES) if (!ALL_PHASES.includes(p)) throw new Error(`unknown phase "${p}" (phases: ${ALL_PHASES.join(', ')})`);
+
+const scale = SHORT ? 0.5 : 1;
+/**
+ * Each ratio compares a target with its baseline in alternating slices (baseline, target, baseline,
+ * target, ...), so that the load of other work on this shared machine, which comes and goes over
+ * seconds, falls on both alike. Every slice starts with half a second that is not counted.
+ */
+const SECONDS = {
+  warmup: 2 * scale,
+  slice: 2.5 * scale,
+  refresh: 10 * scale,
+  forgot: 10 * scale,
+  raw: 3 * scale,
+  worker: 4 * scale,
+  e2e: 10 * scale,
+};
+const ROUNDS = SHORT ? 2 : 4;
+const MAIL_ROUNDS = SHORT ? 1 : 2;
+const USERS = 200;
+const PASSWORD = 'orbit lantern velvet 93';
+const SIGNIN_CONNECTIONS = 16;
+const HTTP_CONNECTIONS = 50;
+const E2E_RATE = 50;
+const MAIL_WARMUP_SECONDS = 1;
+const ARGON2 = {
+  memoryKib: Number(process.env.ARGON2_MEMORY_KIB || 19456),
+  timeCost: Number(process.env.ARGON2_TIME_COST || 2),
+  parallelism: Number(process.env.ARGON2_PARALLELISM || 1),
+};
+const MAIL_CONCURRENCY = Number(process.env.MAIL_CONCURRENCY || 10);
+const MAIL_ATTEMPTS = Number(process.env.MAIL_ATTEMPTS || 10);
+const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres:postgres@127.0.0.1:5432/accounts_bench';
+const DATABASE_NAME = new URL(DATABASE_URL).pathname.replace(/^\//, '');
+const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+
+const started = performance.now();
+const runId = randomBytes(3).toString('hex');
+const QUEUE_PREFIX = `bench-${runId}`;
+const state = { queue: null, pg: null, buildDir: null };
+/** The processes under test, by role, for CPU accounting. */
+const live = {};
+
+function log(line) {
+  const s = ((performance.now() - started) / 1000).toFixed(1).padStart(6);
+  process.stderr.write(`[bench ${s}s] ${line}\n`);
+}
+
+function assertLoopback(name, url) {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (!(host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host))) {
+    throw new Error(`${name} must point at this machine (127.0.0.1), not ${host}`);
+  }
+}
+
+const cpuStart = () => cpu.snapshot({ procs: live, database: DATABASE_NAME });
+const now = load.now;
+
+const perUnit = load.perUnit;
+
+// ---------------------------------------------------------------------------------------------
+// Build
+
+const ENTRIES = {
+  api: 'api/apps/api/src/main.js',
+  migrate: 'api/apps/api/src/migrate.js',
+  worker: 'mail-worker/apps/mail-worker/src/main.js',
+};
+
+function newestSource() {
+  let newest = 0;
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'test' && entry.name !== 'node_modules') walk(full);
+      } else if (!/\.(spec|e2e-spec)\.ts$/.test(entry.name)) {
+        newest = Math.max(newest, fs.statSync(full).mtimeMs);
+      }
+    }
+  };
+  for (const top of ['apps', 'libs']) walk(path.join(ROOT, top));
+  for (const file of ['nest-cli.json', 'tsconfig.json', 'apps/api/tsconfig.app.json', 'apps/mail-worker/tsconfig.app.json']) {
+    if (fs.existsSync(path.join(ROOT, file))) newest = Math.max(newest, fs.statSync(path.join(ROOT, file)).mtimeMs);
+  }
+  return newest;
+}
+
+function buildIfStale() {
+  const dist = path.join(ROOT, 'dist', 'apps');
+  const entries = Object.values(ENTRIES).map((e) => path.join(dist, e));
+  const missing = entries.some((e) => !fs.existsSync(e));
+  const oldest = missing ? 0 : Math.min(...entries.map((e) => fs.statSync(e).mtimeMs));
+  const stale = missing || oldest < newestSource();
+  let built = false;
+  if (FORCE_BUILD || stale) {
+    log(`building (${FORCE_BUILD ? 'forced' : missing ? 'dist/ missing' : 'dist/ older than the sources'}): npm run build`);
+    const t = performance.now();
+    const result = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', process.stderr, process.stderr] });
+    if (result.status !== 0) throw new Error('npm run build failed');
+    log(`built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    built = true;
+  } else {
+    log('dist/ is up to date');
+  }
+  // A private copy of the build, so that a colleague's `npm run build` (which empties dist/) during
+  // the run cannot pull files from under the processes. It lives inside the repository so that
+  // Node still resolves node_modules from it; it is removed at the end.
+  state.buildDir = path.join(RESULTS, `.build-${process.pid}`);
+  fs.rmSync(state.buildDir, { recursive: true, force: true });
+  fs.cpSync(dist, path.join(state.buildDir, 'apps'), { recursive: true });
+  return { built, entries: Object.fromEntries(Object.entries(ENTRIES).map(([k, e]) => [k, path.join(state.buildDir, 'apps', e)])) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Database and queue
+
+async function recreateDatabase(entries, env) {
+  if (!/^[A-Za-z0-9_]+$/.test(DATABASE_NAME)) throw new Error(`unexpected database name "${DATABASE_NAME}"`);
+  const admin = new URL(DATABASE_URL);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists "${DATABASE_NAME}" with (force)`);
+  } finally {
+    await client.end();
+  }
+  // The migrate entry creates the database and applies the migrations.
+  const migrated = spawnSync(process.execPath, [entries.migrate], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  if (migrated.status !== 0) throw new Error(`migrate failed: ${migrated.stderr || migrated.stdout}`);
+  log(migrated.stdout.trim());
+  state.pg = new Client({ connectionString: DATABASE_URL });
+  await state.pg.connect();
+}
+
+function redisConnection() {
+  const url = new URL(REDIS_URL);
+  return {
+    host: url.hostname,
+    port: Number(url.port || 6379),
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    db: Number(url.pathname.replace(/^\//, '') || 0),
+    maxRetriesPerRequest: null,
+  };
+}
+
+/** USERS confirmed accounts, inserted by SQL with real argon2id hashes (one salt each). */
+async function seedUsers() {
+  const options = { algorithm: 2, memoryCost: ARGON2.memoryKib, timeCost: ARGON2.timeCost, parallelism: ARGON2.parallelism };
+  const users = await Promise.all(
+    Array.from({ length: USERS }, async (_, i) => ({
+      id: randomUUID(),
+      email: `bench-user-${i}@example.com`,
+      name: `Bench User ${i}`,
+      passwordHash: await hash(PASSWORD.normalize('NFC'), options),
+    })),
+  );
+  const values = [];
+  const params = [];
+  users.forEach((u, i) => {
+    const b = i * 5;
+    values.push(`($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, now(), now(), now())`);
+    params.push(u.id, u.email, u.email.toLowerCase(), u.name, u.passwordHash);
+  });
+  await state.pg.query(
+    `insert into users (id, email, email_canonical, name, password_hash, email_confirmed_at, created_at, updated_at) values ${values.join(', ')}`,
+    params,
+  );
+  return users;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP load
+
+/** A target measured alone (refresh, forgot), with an optional warm-up run before it. */
+async function loadPhase(name, opts, { seconds, warmupOpts = opts, profileProcs = [], cpuGroups = ['api', 'api.main', 'api.main.sys', 'postgres', 'loadgen'] }) {
+  await load.httpSlice(warmupOpts, { seconds: SECONDS.warmup, warm: 0 });
+  const files = [];
+  const result = load.combine([await profiling(profileProcs, name, files, () => load.httpSlice(opts, { seconds, cpuStart }))], cpuGroups);
+  result.profiles = profileSummaries(files);
+  logHttp(name, result);
+  return result;
+}
+
+function logHttp(name, result) {
+  log(
+    `${name}: ${result.requestsPerSecond} req/s (slices ${result.slices.join(', ')}), p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms` +
+      (result.non2xx || result.errors ? `, non-2xx ${result.non2xx}, errors ${result.errors}` : '') +
+      ` | cores ${JSON.stringify(result.cpu.cores)}`,
+  );
+}
+
+/** Spread of per-round ratios, to tell a real gap from the machine's noise. */
+function roundRatios(values, baselines) {
+  const ratios = values.map((v, i) => ratio(v, baselines[i])).filter((v) => v !== null);
+  return { perRound: ratios, min: Math.min(...ratios), max: Math.max(...ratios) };
+}
+
+/** Runs `work` with the CPU profiler on in each of `profileProcs`; the files go to `files`. */
+async function profiling(profileProcs, label, files, work) {
+  for (const proc of profileProcs) await procs.ask(proc, { cmd: 'profile-start' });
+  const result = await work();
+  for (const proc of profileProcs) {
+    const file = path.join(PROFILES, `${proc.name}-${label}-${files.length}.cpuprofile`);
+    await procs.ask(proc, { cmd: 'profile-stop', file });
+    files.push(file);
+  }
+  return result;
+}
+
+function profileSummaries(files) {
+  return files.length ? [profiles.summarize(files, 15)] : undefined;
+}
+
+function postJson(port, urlPath, body, agent) {
+  return new Promise((resolve) => {
+    const data = Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      { host: '127.0.0.1', port, path: urlPath, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': data.length } },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    req.on('error', (error) => resolve({ status: 0, body: error.message }));
+    req.end(data);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mail
+
+async function sinkCount(sink) {
+  return (await procs.ask(sink, { cmd: 'stats' })).count;
+}
+
+/** Messages the sink accepts between `warm` and `warm + seconds` from now, with CPU use. */
+async function measureSinkWindow(sink, seconds, warm = MAIL_WARMUP_SECONDS) {
+  await procs.sleep(warm * 1000);
+  const a = await procs.ask(sink, { cmd: 'stats' });
+  const usageStart = cpuStart();
+  await procs.sleep(seconds * 1000);
+  const b = await procs.ask(sink, { cmd: 'stats' });
+  const usage = cpu.since(usageStart);
+  const emailsPerSecond = round(((b.count - a.count) * 1000) / (b.at - a.at), 1);
+  usage.msPerEmail = perUnit(usage, emailsPerSecond, ['worker1', 'worker1.main', 'worker1.main.sys', 'worker2', 'raw', 'raw.main', 'sink', 'redis']);
+  return { emails: b.count - a.count, seconds: round((b.at - a.at) / 1000, 3), emailsPerSecond, cpu: usage };
+}
+
+async function waitForSinkQuiet(sink, quietMs = 500, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = await sinkCount(sink);
+  for (;;) {
+    await procs.sleep(quietMs);
+    const count = await sinkCount(sink);
+    if (count === last || Date.now() > deadline) return count;
+    last = count;
+  }
+}
+
+/** The API's own PayloadSealer, from the build under test. */
+function makeSealer(buildDir, key) {
+  const { PayloadSealer } = require(path.join(buildDir, 'apps/api/libs/mail/src/payload-sealer.js'));
+  return new PayloadSealer({ key: Buffer.from(key, 'base64') });
+}
+
+/**
+ * Enqueues `count` password.reset-requested jobs straight into BullMQ, as the outbox relay would
+ * publish them: job name = event name, job id = event id, payload v1 with the reset token sealed
+ * under the workers' PAYLOAD_KEY and bound to the event id, the API's default job options.
+ */
+async function enqueueResetJobs(queue, sealer, users, count) {
+  const chunk = 1000;
+  for (let done = 0; done < count; done += chunk) {
+    const jobs = [];
+    for (let i = done; i < Math.min(count, done + chunk); i++) {
+      const user = users[i % users.length];
+      const id = randomUUID();
+      jobs.push({
+        name: 'password.reset-requested',
+        data: { v: 1, userId: user.id, email: user.email, name: user.name, resetToken: sealer.seal(randomBytes(32).toString('base64url'), id) },
+        opts: { jobId: id },
+      });
+    }
+    await queue.addBulk(jobs);
+  }
+}
+
+/** One mail-throughput slice: fill the paused queue, resume, count deliveries, pause, clear. */
+async function workerSlice(label, { queue, sink, sealer, users, jobs, seconds, profileProcs = [] }) {
+  await queue.pause();
+  await enqueueResetJobs(queue, sealer, users, jobs);
+  const files = [];
+  const window = await profiling(profileProcs, 'mail', files, async () => {
+    await queue.resume();
+    return measureSinkWindow(sink, seconds);
+  });
+  const left = await queue.getWaitingCount();
+  await queue.pause();
+  const result = { ...window, jobsEnqueued: jobs, ranDry: left === 0, profiles: profileSummaries(files) };
+  await waitForSinkQuiet(sink);
+  await queue.drain(true);
+  await queue.resume();
+  log(`${label}: ${result.emailsPerSecond} emails/s${result.ranDry ? ' (queue ran dry: a lower bound)' : ''} | cores ${JSON.stringify(window.cpu.cores)}`);
+  return result;
+}
+
+async function rawSlice(raw, sink, message, seconds) {
+  const reply = procs.ask(raw, { cmd: 'send', url: sink.url, message, concurrency: MAIL_CONCURRENCY, seconds: MAIL_WARMUP_SECONDS + seconds + 0.3 }, 120_000);
+  const window = await measureSinkWindow(sink, seconds);
+  const sent = await reply;
+  await waitForSinkQuiet(sink, 300);
+  log(`raw nodemailer: ${window.emailsPerSecond} emails/s | cores ${JSON.stringify(window.cpu.cores)}`);
+  return { ...window, failed: sent.failed };
+}
+
+/** Mail slices added up. */
+function combineMail(slices) {
+  const emails = slices.reduce((a, s) => a + s.emails, 0);
+  const seconds = slices.reduce((a, s) => a + s.seconds, 0);
+  const emailsPerSecond = round(emails / seconds, 1);
+  const cores = {};
+  for (const s of slices) for (const [k, v] of Object.entries(s.cpu.cores)) cores[k] = (cores[k] ?? 0) + (v * s.seconds) / seconds;
+  for (const k of Object.keys(cores)) cores[k] = round(cores[k], 2);
+  return {
+    emailsPerSecond,
+    emails,
+    seconds: round(seconds, 2),
+    slices: slices.map((s) => s.emailsPerSecond),
+    ranDry: slices.some((s) => s.ranDry),
+    cpu: { cores, msPerEmail: perUnit({ cores }, emailsPerSecond, ['worker1', 'worker1.main', 'worker1.main.sys', 'worker2', 'raw', 'raw.main', 'sink', 'redis']) },
+    ...(slices.some((s) => s.profiles) ? { profiles: slices.flatMap((s) => s.profiles ?? []) } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+async function main() {
+  assertLoopback('BENCH_DATABASE_URL', DATABASE_URL);
+  assertLoopback('BENCH_REDIS_URL', REDIS_URL);
+  fs.mkdirSync(LOGS, { recursive: true });
+  if (PROFILE) {
+    fs.rmSync(PROFILES, { recursive: true, force: true });
+    fs.mkdirSync(PROFILES, { recursive: true });
+  }
+  const machine = {
+    nproc: os.availableParallelism ? os.availableParallelism() : os.cpus().length,
+    cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown',
+    memoryGiB: round(os.totalmem() / 1024 ** 3, 1),
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadAverageAtStart: os.loadavg().map((v) => round(v, 2)),
+  };
+  log(`machine: ${machine.nproc} cores, ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}; phases: ${[...PHASES].join(', ')}`);
+
+  const { entries, built } = buildIfStale();
+  const [apiPort, worker1Port, worker2Port, barePort] = await Promise.all([procs.freePort(), procs.freePort(), procs.freePort(), procs.freePort()]);
+  const threadpoolSize = Number(process.env.UV_THREADPOOL_SIZE || 4);
+  const secrets = { JWT_SECRET: randomBytes(48).toString('base64'), PAYLOAD_KEY: randomBytes(32).toString('base64') };
+  const common = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: process.env.LOG_LEVEL || 'info',
+    APP_URL: `http://127.0.0.1:${apiPort}`,
+    REDIS_URL,
+    QUEUE_PREFIX,
+    PAYLOAD_KEY: secrets.PAYLOAD_KEY,
+  };
+  const apiEnv = { ...common, PORT: String(apiPort), DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false' };
+
+  log(`database ${DATABASE_NAME}: drop, create, migrate`);
+  await recreateDatabase(entries, apiEnv);
+  state.queue = new Queue('mail', {
+    connection: redisConnection(),
+    prefix: QUEUE_PREFIX,
+    defaultJobOptions: { attempts: MAIL_ATTEMPTS, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: true, removeOnFail: false },
+  });
+  const queue = state.queue;
+
+  for (const f of fs.readdirSync(LOGS)) fs.rmSync(path.join(LOGS, f), { force: true });
+  const sink = procs.startNode('smtp-sink', path.join(__dirname, 'lib', 'smtp-sink.js'), { logFile: path.join(LOGS, 'smtp-sink.log') });
+  sink.url = `smtp://127.0.0.1:${(await procs.waitForMessage(sink, 'ready')).port}`;
+  live.sink = sink;
+  const workerEnv = (port) => ({ ...common, WORKER_PORT: String(port), SMTP_URL: sink.url });
+
+  log('starting the built API and one mail worker');
+  const api = procs.startNode('api', entries.api, { env: apiEnv, logFile: path.join(LOGS, 'api.log') });
+  const worker1 = procs.startNode('worker-1', entries.worker, { env: workerEnv(worker1Port), logFile: path.join(LOGS, 'worker-1.log') });
+  live.api = api;
+  live.worker1 = worker1;
+  await Promise.all([procs.waitForHttp(api, apiPort, '/health/ready'), procs.waitForHttp(worker1, worker1Port, '/health/ready')]);
+  await procs.sleep(3000);
+  const memory = { idle: { api: procs.rssMiB(api.pid), worker: procs.rssMiB(worker1.pid) }, end: {} };
+  log(`idle RSS: api ${memory.idle.api} MiB, worker ${memory.idle.worker} MiB`);
+
+  log(`seeding ${USERS} users with argon2id hashes (m=${ARGON2.memoryKib} KiB, t=${ARGON2.timeCost}, p=${ARGON2.parallelism})`);
+  const users = await seedUsers();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const profiled = PROFILE ? [api] : [];
+  const results = {};
+  const sessions = [];
+
+  // 1. Sign-in vs the argon2id limit --------------------------------------------------------
+  if (PHASES.has('signin')) {
+    const argon = procs.startNode('argon2-limit', path.join(__dirname, 'lib', 'argon2-limit.js'), {
+      env: { ARGON2_MEMORY_KIB: String(ARGON2.memoryKib), ARGON2_TIME_COST: String(ARGON2.timeCost), ARGON2_PARALLELISM: String(ARGON2.parallelism) },
+      logFile: path.join(LOGS, 'argon2-limit.log'),
+    });
+    live.argon2 = argon;
+    await procs.waitForMessage(argon, 'ready');
+    const argonSlice = async () => {
+      const usageStart = cpuStart();
+      const reply = await procs.ask(argon, { cmd: 'measure', seconds: SECONDS.slice, warmupSeconds: 0.5, concurrency: SIGNIN_CONNECTIONS, password: PASSWORD }, 120_000);
+      const usage = cpu.since(usageStart);
+      log(`argon2id limit: ${round(reply.verifiesPerSecond)} verifies/s | cores ${JSON.stringify(usage.cores)}`);
+      return { verifies: reply.verifies, seconds: reply.seconds, verifiesPerSecond: reply.verifiesPerSecond, cpu: usage };
+    };
+    let cursor = 0;
+    const signinOpts = {
+      url: apiUrl,
+      connections: SIGNIN_CONNECTIONS,
+      setupClient(client) {
+        client.setRequests([
+          {
+            method: 'POST',
+            path: '/api/v1/auth/login',
+            headers: { 'content-type': 'application/json' },
+            setupRequest(req) {
+              const user = users[cursor++ % users.length];
+              req.body = JSON.stringify({ email: user.email, password: PASSWORD });
+              return req;
+            },
+            onResponse(status, body) {
+              if (status === 200 && sessions.length < 5000) {
+                const parsed = JSON.parse(body);
+                sessions.push({ accessToken: parsed.accessToken, refreshToken: parsed.refreshToken });
+              }
+            },
+          },
+        ]);
+      },
+    };
+    await load.httpSlice(signinOpts, { seconds: SECONDS.warmup, warm: 0 });
+    const limitSlices = [];
+    const signinSlices = [];
+    const files = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      limitSlices.push(await argonSlice());
+      signinSlices.push(await profiling(profiled, 'signin', files, () => load.httpSlice(signinOpts, { seconds: SECONDS.slice, cpuStart })));
+      log(`signin: ${round(signinSlices[i].ok / signinSlices[i].seconds)} req/s | cores ${JSON.stringify(signinSlices[i].cpu.cores)}`);
+    }
+    const signin = load.combine(signinSlices, ['api', 'api.main', 'api.main.sys', 'postgres', 'loadgen']);
+    signin.profiles = profileSummaries(files);
+    await procs.stop(argon);
+    delete live.argon2;
+    const argonLimit = limitSlices.reduce((a, s) => a + s.verifies, 0) / limitSlices.reduce((a, s) => a + s.seconds, 0);
+    results.signin = {
+      ...signin,
+      baseline: {
+        name: 'argon2id verifies/s with the same parameters on the same threadpool size and concurrency, no HTTP, in a separate Node process',
+        verifiesPerSecond: round(argonLimit, 1),
+        slices: limitSlices.map((s) => round(s.verifiesPerSecond, 1)),
+        cpuCores: limitSlices.map((s) => s.cpu.cores),
+        threadpoolSize,
+        concurrency: SIGNIN_CONNECTIONS,
+      },
+      ratio: ratio(signin.requestsPerSecond, argonLimit),
+      ratioPerRound: roundRatios(signin.slices, limitSlices.map((s) => s.verifiesPerSecond)),
+    };
+    log(`signin: ${signin.requestsPerSecond} req/s vs ${round(argonLimit, 1)} verifies/s -> ${results.signin.ratio}`);
+  }
+
+  // Signed-in sessions for the readers, the refreshers and spares (sign-in may have made them).
+  if (PHASES.has('read') || PHASES.has('refresh')) {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    while (sessions.length < 3 * HTTP_CONNECTIONS + 50) {
+      const batch = await Promise.all(
+        Array.from({ length: 8 }, (_, k) => {
+          const user = users[(sessions.length + k) % users.length];
+          return postJson(apiPort, '/api/v1/auth/login', { email: user.email, password: PASSWORD }, agent);
+        }),
+      );
+      for (const res of batch) {
+        if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.body}`);
+        const parsed = JSON.parse(res.body);
+        sessions.push({ accessToken: parsed.accessToken, refreshToken: parsed.refreshToken });
+      }
+    }
+    agent.destroy();
+  }
+
+  // 2. Authenticated read vs a bare NestJS app ----------------------------------------------
+  if (PHASES.has('read')) {
+    const bare = procs.startNode('bare-nest', path.join(__dirname, 'bare-app.js'), { env: { PORT: String(barePort) }, logFile: path.join(LOGS, 'bare-nest.log') });
+    live.bare = bare;
+    await procs.waitForMessage(bare, 'ready');
+    memory.idle.bareNest = procs.rssMiB(bare.pid);
+    const readers = sessions.slice(0, HTTP_CONNECTIONS);
+    const readOpts = (url) => {
+      let next = 0;
+      return {
+        url: `${url}/api/v1/users/me`,
+        connections: HTTP_CONNECTIONS,
+        setupClient(client) {
+          client.setHeaders({ authorization: `Bearer ${readers[next++ % readers.length].accessToken}` });
+        },
+      };
+    };
+    const bareOpts = readOpts(`http://127.0.0.1:${barePort}`);
+    const apiOpts = readOpts(apiUrl);
+    await load.httpSlice(bareOpts, { seconds: SECONDS.warmup, warm: 0 });
+    await load.httpSlice(apiOpts, { seconds: SECONDS.warmup, warm: 0 });
+    // The database floor: the same check as one query through a bare `pg` pool (context, no target).
+    const ceiling = procs.startNode('pg-ceiling', path.join(__dirname, 'lib', 'pg-ceiling.js'), { logFile: path.join(LOGS, 'pg-ceiling.log') });
+    live.pgCeiling = ceiling;
+    await procs.waitForMessage(ceiling, 'ready');
+    const pairs = (await state.pg.query('select id, user_id from sessions where revoked_at is null limit $1', [HTTP_CONNECTIONS])).rows.map((r) => [r.id, r.user_id]);
+    const ceilingSlice = () =>
+      procs.ask(ceiling, { cmd: 'measure', url: DATABASE_URL, poolSize: Number(process.env.DATABASE_POOL_SIZE || 10), concurrency: HTTP_CONNECTIONS, seconds: SECONDS.slice, warmupSeconds: 0.5, pairs });
+    await ceilingSlice();
+    const bareSlices = [];
+    const readSlices = [];
+    const ceilingSlices = [];
+    const files = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      bareSlices.push(await load.httpSlice(bareOpts, { seconds: SECONDS.slice, cpuStart }));
+      readSlices.push(await profiling(profiled, 'read', files, () => load.httpSlice(apiOpts, { seconds: SECONDS.slice, cpuStart })));
+      ceilingSlices.push(await ceilingSlice());
+    }
+    await procs.stop(ceiling);
+    delete live.pgCeiling;
+    const ceilingRate = ceilingSlices.reduce((a, c) => a + c.queries, 0) / ceilingSlices.reduce((a, c) => a + c.seconds, 0);
+    log(`pg floor (session check + user as one query, bare pg pool): ${round(ceilingRate)} queries/s`);
+    const read = load.combine(readSlices, ['api', 'api.main', 'api.main.sys', 'postgres', 'loadgen']);
+    read.profiles = profileSummaries(files);
+    const bareResult = load.combine(bareSlices, ['bare', 'loadgen']);
+    memory.end.bareNest = procs.rssMiB(bare.pid);
+    await procs.stop(bare);
+    delete live.bare;
+    logHttp('bare-nest', bareResult);
+    logHttp('read', read);
+    results.read = {
+      ...read,
+      baseline: {
+        name: 'bare NestJS 11 + FastifyAdapter answering a constant JSON of the same shape (bench/bare-app.js), same connections and headers',
+        ...bareResult,
+      },
+      ratio: ratio(read.requestsPerSecond, bareResult.requestsPerSecond),
+      ratioPerRound: roundRatios(read.slices, bareResult.slices),
+      databaseFloor: {
+        name: 'the session check and the user as one indexed query through a bare pg pool (DATABASE_POOL_SIZE connections, same concurrency), no HTTP: the most any API that checks the session in PostgreSQL per request could answer here',
+        queriesPerSecond: round(ceilingRate, 1),
+        slices: ceilingSlices.map((c) => round(c.queriesPerSecond, 1)),
+        readToFloor: ratio(read.requestsPerSecond, ceilingRate),
+        floorToBare: ratio(ceilingRate, bareResult.requestsPerSecond),
+      },
+    };
+  }
+
+  // 3. Refresh: each connection spends its token and goes on with the one it gets back --------
+  if (PHASES.has('refresh')) {
+    // The warm-up has chains of its own: a request cut off when the warm-up ends spends a token
+    // whose successor never arrives, and presenting that token again would revoke the session.
+    const spare = sessions.slice(3 * HTTP_CONNECTIONS);
+    const warmChains = sessions.slice(2 * HTTP_CONNECTIONS, 3 * HTTP_CONNECTIONS).map((s) => ({ token: s.refreshToken }));
+    const chains = sessions.slice(HTTP_CONNECTIONS, 2 * HTTP_CONNECTIONS).map((s) => ({ token: s.refreshToken }));
+    let notOk = 0;
+    const refreshOpts = (set) => {
+      let next = 0;
+      return {
+        url: apiUrl,
+        connections: HTTP_CONNECTIONS,
+        setupClient(client) {
+          const chain = set[next++ % set.length];
+          client.setRequests([
+            {
+              method: 'POST',
+              path: '/api/v1/auth/refresh',
+              headers: { 'content-type': 'application/json' },
+              setupRequest(req) {
+                req.body = JSON.stringify({ refreshToken: chain.token });
+                return req;
+              },
+              onResponse(status, body) {
+                if (status === 200) {
+                  chain.token = JSON.parse(body).refreshToken;
+                } else {
+                  notOk += 1;
+                  chain.token = (spare.pop() ?? sessions[0]).refreshToken;
+                }
+              },
+            },
+          ]);
+        },
+      };
+    };
+    const refresh = await loadPhase('refresh', refreshOpts(chains), { seconds: SECONDS.refresh, warmupOpts: refreshOpts(warmChains), profileProcs: profiled });
+    results.refresh = { ...refresh, refreshesNot200IncludingWarmup: notOk };
+  }
+
+  // 4. Forgot password for existing addresses ----------------------------------------------
+  if (PHASES.has('forgot')) {
+    // The queue is paused meanwhile: this phase measures the API (request, transaction, outbox,
+    // relay to Redis), not the worker competing with it for the cores. Its jobs are dropped after.
+    await queue.pause();
+    const outboxBefore = Number((await state.pg.query('select count(*) from outbox')).rows[0].count);
+    let forgotCursor = 0;
+    const forgotOpts = {
+      url: apiUrl,
+      connections: HTTP_CONNECTIONS,
+      setupClient(client) {
+        client.setRequests([
+          {
+            method: 'POST',
+            path: '/api/v1/auth/password/forgot',
+            headers: { 'content-type': 'application/json' },
+            setupRequest(req) {
+              req.body = JSON.stringify({ email: users[forgotCursor++ % users.length].email });
+              return req;
+            },
+          },
+        ]);
+      },
+    };
+    const forgot = await loadPhase('forgot', forgotOpts, { seconds: SECONDS.forgot, profileProcs: profiled, cpuGroups: ['api', 'postgres', 'redis', 'loadgen'] });
+    const relayStart = performance.now();
+    let unpublished;
+    for (;;) {
+      unpublished = Number((await state.pg.query('select count(*) from outbox where published_at is null')).rows[0].count);
+      if (unpublished === 0 || performance.now() - relayStart > 20_000) break;
+      await procs.sleep(100);
+    }
+    const events = Number((await state.pg.query('select count(*) from outbox')).rows[0].count) - outboxBefore;
+    results.forgot = { ...forgot, outboxEvents: events, relayCatchUpMs: Math.round(performance.now() - relayStart), unpublishedAfterCatchUp: unpublished };
+    log(`forgot: ${events} outbox events (warm-up included); the relay caught up ${results.forgot.relayCatchUpMs} ms after the load`);
+    await queue.drain(true);
+    await queue.resume();
+  }
+
+  // 5. Mail throughput --------------------------------------------------------------------
+  if (PHASES.has('mail')) {
+    const sealer = makeSealer(state.buildDir, secrets.PAYLOAD_KEY);
+    const firstCount = await sinkCount(sink);
+    await enqueueResetJobs(queue, sealer, users, 1);
+    const sampleDeadline = Date.now() + 15_000;
+    while ((await sinkCount(sink)) === firstCount) {
+      if (Date.now() > sampleDeadline) throw new Error(`the worker sent no mail within 15 s${procs.tail(worker1)}`);
+      await procs.sleep(50);
+    }
+    const { sample } = await procs.ask(sink, { cmd: 'sample' });
+    const message = { from: sample.from, to: users[0].email, subject: sample.subject, html: sample.html, text: sample.text };
+    const raw = procs.startNode('raw-nodemailer', path.join(__dirname, 'lib', 'raw-smtp.js'), { logFile: path.join(LOGS, 'raw-nodemailer.log') });
+    live.raw = raw;
+    await procs.waitForMessage(raw, 'ready');
+    const jobsFor = (rate) => Math.min(40_000, Math.ceil(rate * (MAIL_WARMUP_SECONDS + SECONDS.worker) * 1.5) + 200);
+    // Warm-ups (JIT, SMTP pools), not counted.
+    const warmRaw = await rawSlice(raw, sink, message, 1);
+    await workerSlice('mail, 1 worker, warm-up', { queue, sink, sealer, users, jobs: jobsFor(warmRaw.emailsPerSecond), seconds: 1 });
+    const rawSlices1 = [];
+    const oneSlices = [];
+    for (let i = 0; i < MAIL_ROUNDS; i++) {
+      rawSlices1.push(await rawSlice(raw, sink, message, SECONDS.raw));
+      const jobs = jobsFor(rawSlices1[i].emailsPerSecond);
+      oneSlices.push(await workerSlice('mail, 1 worker', { queue, sink, sealer, users, jobs, seconds: SECONDS.worker, profileProcs: PROFILE && i === 0 ? [worker1] : [] }));
+    }
+    log('starting a second mail worker');
+    const worker2 = procs.startNode('worker-2', entries.worker, { env: workerEnv(worker2Port), logFile: path.join(LOGS, 'worker-2.log') });
+    live.worker2 = worker2;
+    await procs.waitForHttp(worker2, worker2Port, '/health/ready');
+    memory.idle.worker2 = procs.rssMiB(worker2.pid);
+    const rawSlices2 = [];
+    const twoSlices = [];
+    for (let i = 0; i < Math.max(1, MAIL_ROUNDS - 1); i++) {
+      rawSlices2.push(await rawSlice(raw, sink, message, SECONDS.raw));
+      const jobs = jobsFor(Math.max(rawSlices2[i].emailsPerSecond, 2 * oneSlices[0].emailsPerSecond));
+      twoSlices.push(await workerSlice('mail, 2 workers', { queue, sink, sealer, users, jobs, seconds: SECONDS.worker }));
+    }
+    memory.end.worker2 = procs.rssMiB(worker2.pid);
+    await procs.stop(worker2);
+    delete live.worker2;
+    await procs.stop(raw);
+    delete live.raw;
+    const raw1 = combineMail(rawSlices1);
+    const raw2 = combineMail(rawSlices2);
+    const one = combineMail(oneSlices);
+    const two = combineMail(twoSlices);
+    const oneRatio = ratio(one.emailsPerSecond, raw1.emailsPerSecond);
+    results.mail = {
+      source:
+        "jobs enqueued directly into BullMQ with the queue contract of libs/mail/src/mail.events.ts (password.reset-requested v1, token sealed by the build's PayloadSealer under the workers' PAYLOAD_KEY, the API's job options)",
+      message: { subject: message.subject, bytes: sample.size },
+      concurrencyPerWorker: MAIL_CONCURRENCY,
+      oneWorker: { ...one, ratio: oneRatio, ratioPerRound: roundRatios(one.slices, raw1.slices) },
+      twoWorkers: {
+        ...two,
+        ratioToOne: ratio(two.emailsPerSecond, one.emailsPerSecond),
+        ratioToOneRawNormalized: round(ratio(two.emailsPerSecond, raw2.emailsPerSecond) / oneRatio, 2),
+        note: 'two-worker slices follow the one-worker slices (a worker cannot be switched off between slices); ratioToOneRawNormalized divides each by the raw baseline of its own rounds',
+      },
+      baseline: {
+        name: "raw nodemailer with the worker's transport ({ url, pool: true }), the same message, SMTP server and concurrency, one process",
+        ...raw1,
+        withTwoWorkers: raw2,
+      },
+    };
+  }
+
+  // 6. End to end: registration request -> message accepted by the SMTP server -------------
+  if (PHASES.has('e2e')) {
+    const e2ePrefix = `e2e-${runId}-`;
+    await procs.ask(sink, { cmd: 'track', prefix: e2ePrefix });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+    const total = Math.round(E2E_RATE * SECONDS.e2e);
+    const warm = E2E_RATE; // the first second is not counted
+    const sent = new Map();
+    const httpLatencies = [];
+    const responded = new Map();
+    const statuses = {};
+    const pending = [];
+    const e2eStart = performance.now();
+    let usageStart;
+    for (let i = 0; i < warm + total; i++) {
+      const due = e2eStart + (i * 1000) / E2E_RATE;
+      const wait = due - performance.now();
+      if (wait > 1) await procs.sleep(wait);
+      if (i === warm) usageStart = cpuStart();
+      const email = i < warm ? `warm-${runId}-${i}@example.com` : `${e2ePrefix}${i}@example.com`;
+      const t = now();
+      if (i >= warm) sent.set(email, t);
+      pending.push(
+        postJson(apiPort, '/api/v1/auth/register', { email, password: PASSWORD, name: `E2E ${i}` }, agent).then((res) => {
+          statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+          if (i >= warm) {
+          httpLatencies.push(now() - t);
+          responded.set(email, now());
+        }
+        }),
+      );
+    }
+    const offeredSeconds = (performance.now() - e2eStart) / 1000;
+    await Promise.all(pending);
+    const usage = cpu.since(usageStart);
+    agent.destroy();
+    const deadline = Date.now() + 15_000;
+    let arrivals = [];
+    while (Date.now() < deadline) {
+      arrivals = (await procs.ask(sink, { cmd: 'arrivals' })).arrivals;
+      if (arrivals.length >= total) break;
+      await procs.sleep(200);
+    }
+    const latencies = arrivals.filter(([to]) => sent.has(to)).map(([to, at]) => at - sent.get(to));
+    // From the API's answer to the SMTP server's acceptance: outbox relay, Redis, worker, SMTP.
+    const afterResponse = arrivals.filter(([to]) => responded.has(to)).map(([to, at]) => at - responded.get(to));
+    usage.msPerRegistration = perUnit(usage, E2E_RATE, ['api', 'api.main', 'api.main.sys', 'postgres', 'worker1', 'sink', 'redis']);
+    results.e2e = {
+      rate: E2E_RATE,
+      offeredRate: round((warm + total) / offeredSeconds, 1),
+      registrations: total,
+      emailsAccepted: latencies.length,
+      missing: total - latencies.length,
+      statusCodes: statuses,
+      latencyMs: {
+        p50: round(percentile(latencies, 50)),
+        p90: round(percentile(latencies, 90)),
+        p99: round(percentile(latencies, 99)),
+        max: latencies.length ? round(latencies.reduce((a, b) => (b > a ? b : a), -Infinity)) : null,
+      },
+      registerHttpLatencyMs: { p50: round(percentile(httpLatencies, 50)), p90: round(percentile(httpLatencies, 90)), p99: round(percentile(httpLatencies, 99)) },
+      responseToAcceptedMs: { p50: round(percentile(afterResponse, 50)), p90: round(percentile(afterResponse, 90)), p99: round(percentile(afterResponse, 99)) },
+      cpu: usage,
+    };
+    log(
+      `e2e: ${latencies.length}/${total} emails, p50 ${results.e2e.latencyMs.p50} ms, p99 ${results.e2e.latencyMs.p99} ms ` +
+        `(HTTP p50 ${results.e2e.registerHttpLatencyMs.p50} ms, p99 ${results.e2e.registerHttpLatencyMs.p99} ms; answer -> accepted p50 ${results.e2e.responseToAcceptedMs.p50} ms, p99 ${results.e2e.responseToAcceptedMs.p99} ms) | cores ${JSON.stringify(usage.cores)}`,
+    );
+  }
+
+  memory.end.api = procs.rssMiB(api.pid);
+  memory.end.worker = procs.rssMiB(worker1.pid);
+  results.memory = memory;
+  results.queueAtEnd = await queue.getJobCounts('failed', 'waiting', 'active', 'delayed');
+  return buildReport({ machine, results, threadpoolSize, built });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function buildReport({ machine, results, threadpoolSize, built }) {
+  const r = results;
+  const hasCoresForTwoWorkers = machine.nproc >= 4;
+  const target = (id, text, phase, value, met, note) =>
+    r[phase] === undefined ? { id, text, value: null, met: null, note: 'phase not run' } : { id, text, value, met, ...(note ? { note } : {}) };
+  const targets = [
+    target('signin', 'sign-in >= 0.90 of the argon2id limit', 'signin', r.signin?.ratio, r.signin?.ratio >= 0.9),
+    target('read-ratio', 'authenticated read >= 0.60 of bare NestJS', 'read', r.read?.ratio, r.read?.ratio >= 0.6),
+    target('read-p99', 'authenticated read p99 < 20 ms at 50 connections', 'read', r.read?.latencyMs.p99, r.read?.latencyMs.p99 < 20),
+    target('worker-1', 'one worker >= 0.70 of raw pooled SMTP', 'mail', r.mail?.oneWorker.ratio, r.mail?.oneWorker.ratio >= 0.7),
+    target(
+      'worker-2',
+      'two workers >= 1.6x one, when the machine has the cores (>= 4: two workers, the SMTP server and Redis)',
+      'mail',
+      r.mail?.twoWorkers.ratioToOne,
+      hasCoresForTwoWorkers ? r.mail?.twoWorkers.ratioToOne >= 1.6 : null,
+      hasCoresForTwoWorkers ? undefined : `not applicable on ${machine.nproc} cores (measured anyway)`,
+    ),
+    target('e2e-p99', 'register -> email accepted p99 < 250 ms at 50/s', 'e2e', r.e2e?.latencyMs.p99, r.e2e?.missing === 0 && r.e2e?.latencyMs.p99 < 250),
+    target('rss-api', 'idle RSS API < 150 MiB', 'memory', r.memory.idle.api, r.memory.idle.api < 150),
+    target('rss-worker', 'idle RSS worker < 120 MiB', 'memory', r.memory.idle.worker, r.memory.idle.worker < 120),
+  ];
+  // How much of the machine other work took while we measured: the noise behind every ratio.
+  const others = [];
+  const collect = (x) => {
+    if (!x || typeof x !== 'object') return;
+    if (x.cores && typeof x.cores.otherOnMachine === 'number') others.push(x.cores.otherOnMachine);
+    for (const v of Object.values(x)) if (v && typeof v === 'object' && v !== x.cores) collect(v);
+  };
+  collect(r);
+  machine.otherLoadCores = { mean: round(mean(others), 2), max: others.length ? round(Math.max(...others), 2) : null };
+  return {
+    runAt: new Date().toISOString(),
+    durationSeconds: null,
+    builtFirst: built,
+    short: SHORT,
+    profiled: PROFILE,
+    phases: [...PHASES],
+    machine: { ...machine, loadAverageAtEnd: os.loadavg().map((v) => round(v, 2)) },
+    settings: {
+      argon2: ARGON2,
+      uvThreadpoolSize: threadpoolSize,
+      signinConnections: SIGNIN_CONNECTIONS,
+      httpConnections: HTTP_CONNECTIONS,
+      users: USERS,
+      seconds: SECONDS,
+      rounds: ROUNDS,
+      mailRounds: MAIL_ROUNDS,
+      nodeEnv: 'production',
+      logLevel: process.env.LOG_LEVEL || 'info',
+      rateLimits: 'off (RATE_LIMIT_ENABLED=false)',
+      databasePoolSize: Number(process.env.DATABASE_POOL_SIZE || 10),
+      mailConcurrency: MAIL_CONCURRENCY,
+    },
+    results,
+    targets,
+  };
+}
+
+const fmt = (v, d = 1) => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : String(round(v, d)));
+const spread = (x) => (x?.perRound?.length > 1 ? ` (${fmt(x.min, 2)}-${fmt(x.max, 2)})` : '');
+const statusOf = (t) => (t.note === 'phase not run' ? 'not run' : t.met === null ? 'n/a' : t.met ? 'met' : 'NOT met');
+
+function table(report) {
+  const r = report.results;
+  const t = Object.fromEntries(report.targets.map((x) => [x.id, x]));
+  const skipped = (label) => [label, 'not run', '', '', '', ''];
+  const rows = [['measure', 'result', 'baseline (same run)', 'ratio', 'target', 'status']];
+  rows.push(
+    r.signin
+      ? ['Sign-in, 16 connections', `${fmt(r.signin.requestsPerSecond)} req/s, p99 ${r.signin.latencyMs.p99} ms`, `argon2id limit ${fmt(r.signin.baseline.verifiesPerSecond)} verifies/s`, fmt(r.signin.ratio, 2) + spread(r.signin.ratioPerRound), '>= 0.90', statusOf(t.signin)]
+      : skipped('Sign-in'),
+  );
+  if (r.read) {
+    rows.push(['GET /users/me, 50 connections', `${fmt(r.read.requestsPerSecond, 0)} req/s`, `bare NestJS ${fmt(r.read.baseline.requestsPerSecond, 0)} req/s`, fmt(r.read.ratio, 2) + spread(r.read.ratioPerRound), '>= 0.60', statusOf(t['read-ratio'])]);
+    rows.push(['GET /users/me latency', `p50 ${r.read.latencyMs.p50} ms, p99 ${r.read.latencyMs.p99} ms`, '', '', 'p99 < 20 ms', statusOf(t['read-p99'])]);
+    rows.push([
+      '  (context) same check as 1 SQL query',
+      `${fmt(r.read.databaseFloor.queriesPerSecond, 0)} queries/s`,
+      `bare NestJS ${fmt(r.read.baseline.requestsPerSecond, 0)} req/s`,
+      fmt(r.read.databaseFloor.floorToBare, 2),
+      '',
+      `read = ${fmt(r.read.databaseFloor.readToFloor, 2)} of it`,
+    ]);
+  } else rows.push(skipped('GET /users/me'));
+  rows.push(
+    r.refresh
+      ? ['Refresh (rotation), 50 connections', `${fmt(r.refresh.requestsPerSecond, 0)} req/s, p50 ${r.refresh.latencyMs.p50} ms, p99 ${r.refresh.latencyMs.p99} ms`, '', '', '(none)', '']
+      : skipped('Refresh'),
+  );
+  rows.push(
+    r.forgot
+      ? ['Forgot password, 50 connections', `${fmt(r.forgot.requestsPerSecond, 0)} req/s, p50 ${r.forgot.latencyMs.p50} ms, p99 ${r.forgot.latencyMs.p99} ms`, '', '', '(none)', '']
+      : skipped('Forgot password'),
+  );
+  if (r.mail) {
+    rows.push(['Mail, 1 worker', `${fmt(r.mail.oneWorker.emailsPerSecond, 0)} emails/s`, `raw nodemailer pool ${fmt(r.mail.baseline.emailsPerSecond, 0)} emails/s`, fmt(r.mail.oneWorker.ratio, 2) + spread(r.mail.oneWorker.ratioPerRound), '>= 0.70', statusOf(t['worker-1'])]);
+    rows.push(['Mail, 2 workers', `${fmt(r.mail.twoWorkers.emailsPerSecond, 0)} emails/s`, `1 worker ${fmt(r.mail.oneWorker.emailsPerSecond, 0)} emails/s`, fmt(r.mail.twoWorkers.ratioToOne, 2), '>= 1.6 with >= 4 cores', statusOf(t['worker-2'])]);
+  } else rows.push(skipped('Mail'));
+  rows.push(
+    r.e2e
+      ? ['Register -> email accepted, 50/s', `p50 ${fmt(r.e2e.latencyMs.p50, 0)} ms, p99 ${fmt(r.e2e.latencyMs.p99, 0)} ms (${r.e2e.emailsAccepted}/${r.e2e.registrations} mails)`, '', '', 'p99 < 250 ms', statusOf(t['e2e-p99'])]
+      : skipped('Register -> email'),
+  );
+  if (r.e2e) {
+    rows.push([
+      '  (split) answer; answer -> SMTP',
+      `p99 ${fmt(r.e2e.registerHttpLatencyMs.p99, 0)} ms; p99 ${fmt(r.e2e.responseToAcceptedMs.p99, 0)} ms`,
+      '',
+      '',
+      '',
+      `idle ${fmt(r.e2e.cpu.cores.idle, 2)} cores`,
+    ]);
+  }
+  rows.push(['RSS API, idle / end', `${fmt(r.memory.idle.api)} / ${fmt(r.memory.end.api)} MiB`, '', '', 'idle < 150 MiB', statusOf(t['rss-api'])]);
+  rows.push([
+    'RSS worker, idle / end',
+    `${fmt(r.memory.idle.worker)} / ${fmt(r.memory.end.worker)} MiB` + (r.memory.idle.worker2 ? ` (2nd: ${fmt(r.memory.idle.worker2)} / ${fmt(r.memory.end.worker2)})` : ''),
+    '',
+    '',
+    'idle < 120 MiB',
+    statusOf(t['rss-worker']),
+  ]);
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const line = (row) => `| ${row.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
+  return [line(rows[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup, always
+
+async function cleanup() {
+  await procs.stopAll();
+  if (state.queue) {
+    await state.queue.obliterate({ force: true }).catch(() => undefined);
+    await state.queue.close().catch(() => undefined);
+  }
+  if (state.pg) await state.pg.end().catch(() => undefined);
+  if (state.buildDir) fs.rmSync(state.buildDir, { recursive: true, force: true });
+}
+
+let cleaning;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    log(`${signal}: stopping everything the benchmark started`);
+    cleaning ??= cleanup();
+    cleaning.finally(() => process.exit(130));
+  });
+}
+process.on('exit', () => {
+  procs.killAllNow();
+  if (state.buildDir) fs.rmSync(state.buildDir, { recursive: true, force: true });
+});
+
+main()
+  .then(async (report) => {
+    cleaning ??= cleanup();
+    await cleaning;
+    report.durationSeconds = round((performance.now() - started) / 1000, 1);
+    const json = JSON.stringify(report, null, 2);
+    fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${json}\n`);
+    fs.writeFileSync(path.join(RESULTS, `bench-${report.runAt.replace(/[:.]/g, '-')}.json`), `${json}\n`);
+    const m = report.machine;
+    const counted = report.targets.filter((t) => t.met !== null);
+    process.stdout.write(
+      `\nAccounts benchmark ${report.runAt}: ${m.nproc} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ` +
+        `load average ${m.loadAverageAtStart.join(' ')} at start; other work used ${m.otherLoadCores.mean} cores on average (max ${m.otherLoadCores.max}) while we measured` +
+        `${report.short ? ' [SHORT RUN: not comparable]' : ''}${report.profiled ? ' [PROFILED RUN: slower]' : ''}\n\n${table(report)}\n\n` +
+        `Targets met: ${counted.filter((t) => t.met).length}/${counted.length}; results in bench/results/latest.json; ${report.durationSeconds} s.\n`,
+    );
+    if (PROFILE) {
+      const all = [...['signin', 'read', 'refresh', 'forgot'].flatMap((k) => report.results[k]?.profiles ?? []), ...(report.results.mail?.oneWorker.profiles ?? [])];
+      for (const p of all) process.stdout.write(`\n${profiles.format(p, 12)}\n`);
+    }
+    process.exit(0);
+  })
+  .catch(async (error) => {
+    log(`failed: ${error.stack || error.message}`);
+    cleaning ??= cleanup();
+    await cleaning.catch(() => undefined);
+    process.exit(1);
+  });

@@ -1,0 +1,47 @@
+import { Injectable, Logger } from '@nestjs/common';
+
+/** `a***@example.com`: enough to correlate lines, not enough to harvest addresses from logs. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at < 1) return '***';
+  return `${email[0]}***${email.slice(at)}`;
+}
+
+export type SecurityEvent =
+  | 'auth.signin.succeeded'
+  | 'auth.signin.failed'
+  | 'auth.signin.unconfirmed'
+  | 'auth.refresh.reused'
+  | 'auth.password.changed'
+  | 'auth.session.revoked'
+  | 'auth.mail.capped'
+  | 'security.throttled';
+
+export type SecurityEventFields = Record<string, string | number | boolean | null | undefined>;
+
+/** Told of every security event after it is logged (the API counts them as metrics). */
+export type SecurityEventObserver = (event: SecurityEvent, fields: SecurityEventFields) => void;
+
+const WARNINGS: ReadonlySet<SecurityEvent> = new Set(['auth.signin.failed', 'auth.refresh.reused', 'auth.mail.capped', 'security.throttled']);
+
+/**
+ * Structured security events. Fields are logged as an object, so user-supplied values are
+ * quoted and escaped (no forged lines through CR/LF); never pass a password, token or link.
+ */
+@Injectable()
+export class SecurityEvents {
+  private readonly logger = new Logger('Security');
+  private readonly observers: SecurityEventObserver[] = [];
+
+  record(event: SecurityEvent, fields: SecurityEventFields): void {
+    const line = { event, ...fields };
+    if (WARNINGS.has(event)) this.logger.warn(line);
+    else this.logger.log(line);
+    for (const observe of this.observers) observe(event, fields);
+  }
+
+  /** Adds an observer; the library itself does not know what it does (metrics, in the API). */
+  observe(observer: SecurityEventObserver): void {
+    this.observers.push(observer);
+  }
+}

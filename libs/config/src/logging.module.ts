@@ -1,0 +1,53 @@
+import { hostname } from 'node:os';
+import type { DynamicModule } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { LoggerModule } from 'nestjs-pino';
+import pino, { type Logger } from 'pino';
+import type { Options as HttpLoggingOptions } from 'pino-http';
+import { appConfig } from './app.config';
+
+/**
+ * Paths whose values never reach a log line. The request and response serializers of the apps
+ * already leave headers and bodies out; this catches anything passed along by mistake.
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  ...['password', 'currentPassword', 'newPassword', 'token', 'refreshToken', 'accessToken'].flatMap((key) => [key, `*.${key}`]),
+];
+
+/**
+ * The process's root logger: one JSON object per line on stdout, ISO times and level names, so
+ * `docker compose logs` and any log shipper read it as is (humans: `| npx pino-pretty`).
+ * It writes through process.stdout rather than straight to file descriptor 1, so anything that
+ * watches stdout (a test capturing it, for one) sees every line.
+ */
+export function createRootLogger(app: string, level: ConfigType<typeof appConfig>['logLevel']): Logger {
+  return pino(
+    {
+      level,
+      base: { app, pid: process.pid, hostname: hostname() },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
+    process.stdout,
+  );
+}
+
+/**
+ * nestjs-pino for one process, at LOG_LEVEL. `http` gives pino-http's options (serializers, which
+ * requests are logged), fresh for each app since pino-http rewrites them. Lines logged while a
+ * request (or, in the worker, a job) is handled carry its context.
+ */
+export function loggingModuleFor(app: string, http: () => HttpLoggingOptions = () => ({})): DynamicModule {
+  return LoggerModule.forRootAsync({
+    inject: [appConfig.KEY],
+    useFactory: (config: ConfigType<typeof appConfig>) => ({
+      pinoHttp: { ...http(), logger: createRootLogger(app, config.logLevel) },
+    }),
+  });
+}

@@ -1,0 +1,109 @@
+import type { ApiResponse } from '../support/api-client';
+import { expectNoInternals, expectProblem } from '../support/security';
+import { startStack, to, type Stack } from '../support/stack';
+import { TEST_DATABASE_URL } from '../support/test-env';
+import { strongPassword, uniqueEmail } from '../support/unique';
+import { waitUntil } from './support/mail-audit';
+import { TcpProxy } from './support/tcp-proxy';
+
+/** "Promptly": the spec says a few seconds; generous for a loaded machine, far from a hang. */
+const PROMPTLY_MS = 8_000;
+
+/**
+ * PostgreSQL behind a TCP proxy the test controls, so it can disappear (connections dropped, new
+ * ones refused) or hang (a black hole) and come back, while the API process keeps running.
+ */
+describe('fault 6: PostgreSQL unreachable', () => {
+  let proxy: TcpProxy;
+  let stack: Stack;
+  beforeAll(async () => {
+    const target = new URL(TEST_DATABASE_URL);
+    proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
+    const proxied = new URL(TEST_DATABASE_URL);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(proxy.port);
+    stack = await startStack({ env: { DATABASE_URL: proxied.toString() } });
+  });
+  afterAll(async () => {
+    await proxy?.restore();
+    await stack?.close();
+    await proxy?.close();
+  });
+
+  /** Every kind of request that needs the database, as a signed-in user and anonymously. */
+  async function requestsNeedingTheDatabase(account: { email: string; password: string; accessToken: string }) {
+    const calls: Array<[string, () => Promise<ApiResponse>]> = [
+      ['register', () => stack.api.post('/auth/register', { email: uniqueEmail('pg-down'), password: strongPassword() })],
+      ['login', () => stack.api.post('/auth/login', { email: account.email, password: account.password })],
+      ['forgot', () => stack.api.post('/auth/password/forgot', { email: account.email })],
+      ['me', () => stack.api.get('/users/me', account.accessToken)],
+      ['refresh', () => stack.api.post('/auth/refresh', { refreshToken: 'x'.repeat(43) })],
+      ['confirm', () => stack.api.post('/auth/email/confirm', { token: 'x'.repeat(43) })],
+    ];
+    const observed: Record<string, number> = {};
+    await Promise.all(
+      calls.map(async ([name, call]) => {
+        const started = Date.now();
+        const answer = await call();
+        const elapsed = Date.now() - started;
+        observed[name] = elapsed;
+        expect({ name, status: answer.status, body: answer.body }).toMatchObject({ status: 503, body: { code: 'SERVICE_UNAVAILABLE' } });
+        expectProblem(answer, 503, 'SERVICE_UNAVAILABLE');
+        expect(answer.headers.get('retry-after')).toBeTruthy();
+        expectNoInternals(JSON.stringify(answer.body));
+        expect({ name, elapsed, promptly: elapsed < PROMPTLY_MS }).toMatchObject({ promptly: true });
+      }),
+    );
+    return observed;
+  }
+
+  async function signedInAccount() {
+    const email = uniqueEmail('pg');
+    const password = strongPassword();
+    expect((await stack.api.post('/auth/register', { email, password })).status).toBe(201);
+    const login = await stack.api.post('/auth/login', { email, password });
+    expect(login.status).toBe(200);
+    return { email, password, accessToken: login.body.accessToken as string };
+  }
+
+  async function expectHealth(ready: number, database: 'up' | 'down') {
+    const live = await stack.api.request('GET', '/health/live');
+    expect(live.status).toBe(200);
+    const started = Date.now();
+    const answer = await stack.api.request('GET', '/health/ready');
+    expect(Date.now() - started).toBeLessThan(PROMPTLY_MS);
+    expect({ status: answer.status, database: answer.body.checks?.database }).toEqual({ status: ready, database });
+  }
+
+  async function expectRecovered() {
+    await waitUntil(async () => (await stack.api.request('GET', '/health/ready')).status === 200, 20_000, 'readiness to return');
+    const account = await signedInAccount();
+    expect((await stack.api.get('/users/me', account.accessToken)).status).toBe(200);
+    await stack.sink.waitFor(to(account.email), 15_000);
+  }
+
+  it('server gone (connections dropped, new ones refused): 503 promptly, not ready but live, then recovers by itself', async () => {
+    const account = await signedInAccount();
+    await proxy.refuse();
+    const timings = await requestsNeedingTheDatabase(account);
+    await expectHealth(503, 'down');
+    // Still unavailable on a second round (nothing cached a broken state as success or crashed).
+    await requestsNeedingTheDatabase(account);
+    process.stdout.write(`[fault] postgres refused: 503 in ms ${JSON.stringify(timings)}\n`);
+
+    await proxy.restore();
+    await expectRecovered();
+  });
+
+  it('server hanging (a black hole): 503 promptly instead of hanging, then recovers by itself', async () => {
+    const account = await signedInAccount();
+    proxy.blackhole();
+    const timings = await requestsNeedingTheDatabase(account);
+    await expectHealth(503, 'down');
+    await requestsNeedingTheDatabase(account);
+    process.stdout.write(`[fault] postgres black hole: 503 in ms ${JSON.stringify(timings)}\n`);
+
+    await proxy.restore();
+    await expectRecovered();
+  });
+});

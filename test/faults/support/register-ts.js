@@ -1,0 +1,30 @@
+// Lets a plain `node` run the TypeScript sources, the way jest does (@swc/core, same options), with
+// the tsconfig path aliases (@accounts/*). Used to start a mail worker as its own OS process:
+//   node -r ./test/faults/support/register-ts.js apps/mail-worker/src/main.ts
+'use strict';
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { transformSync } = require('@swc/core');
+const tsconfigPaths = require('tsconfig-paths');
+
+const root = join(__dirname, '..', '..', '..');
+const swcOptions = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    target: 'es2022',
+    keepClassNames: true,
+  },
+  module: { type: 'commonjs' },
+  sourceMaps: 'inline',
+  swcrc: false,
+  configFile: false,
+};
+
+require.extensions['.ts'] = function compileTypeScript(module, filename) {
+  const { code } = transformSync(readFileSync(filename, 'utf8'), { ...swcOptions, filename });
+  module._compile(code, filename);
+};
+
+const { compilerOptions } = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8'));
+tsconfigPaths.register({ baseUrl: root, paths: compilerOptions.paths, addMatchAll: false });

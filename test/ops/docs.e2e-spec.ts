@@ -1,0 +1,106 @@
+import { rawRequest } from '../support/raw-http';
+import { startStack, type Stack } from '../support/stack';
+
+/** Every endpoint of the HTTP API (SPEC §4), as method and OpenAPI path. */
+const SPEC_ENDPOINTS: Array<[method: string, path: string, bearer: boolean, problems: Record<string, string[]>]> = [
+  ['post', '/api/v1/auth/register', false, { 400: ['VALIDATION_FAILED', 'PASSWORD_TOO_WEAK'], 409: ['EMAIL_TAKEN'] }],
+  ['post', '/api/v1/auth/login', false, { 401: ['INVALID_CREDENTIALS'], 403: ['EMAIL_NOT_CONFIRMED'], 429: ['TOO_MANY_REQUESTS'] }],
+  ['post', '/api/v1/auth/refresh', false, { 401: ['INVALID_REFRESH_TOKEN'] }],
+  ['post', '/api/v1/auth/logout', false, {}],
+  ['get', '/api/v1/auth/sessions', true, { 401: ['UNAUTHENTICATED'] }],
+  ['delete', '/api/v1/auth/sessions/{id}', true, { 404: ['NOT_FOUND'] }],
+  ['delete', '/api/v1/auth/sessions', true, { 401: ['UNAUTHENTICATED'] }],
+  ['post', '/api/v1/auth/email/confirm', false, { 400: ['INVALID_TOKEN'] }],
+  ['post', '/api/v1/auth/email/resend', false, { 429: ['TOO_MANY_REQUESTS'] }],
+  ['post', '/api/v1/auth/password/forgot', false, { 429: ['TOO_MANY_REQUESTS'] }],
+  ['post', '/api/v1/auth/password/reset', false, { 400: ['INVALID_TOKEN', 'PASSWORD_TOO_WEAK'] }],
+  ['post', '/api/v1/auth/password/change', true, { 400: ['INVALID_CREDENTIALS', 'PASSWORD_TOO_WEAK'], 401: ['UNAUTHENTICATED'] }],
+  ['get', '/api/v1/users/me', true, { 401: ['UNAUTHENTICATED'] }],
+];
+
+type Operation = {
+  security?: Array<Record<string, string[]>>;
+  requestBody?: { content: Record<string, { schema: { $ref?: string } }> };
+  responses: Record<string, { description: string; content?: Record<string, { schema: { $ref?: string; type?: string; items?: { $ref?: string } } }> }>;
+};
+
+describe('ops: OpenAPI document and Swagger UI', () => {
+  let stack: Stack;
+  let document: {
+    openapi: string;
+    paths: Record<string, Record<string, Operation>>;
+    components: { securitySchemes: Record<string, { type: string; scheme: string }>; schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
+  };
+
+  beforeAll(async () => {
+    stack = await startStack({ withoutWorker: true });
+    const answer = await stack.api.request('GET', '/docs/openapi.json');
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+    document = answer.body;
+  });
+  afterAll(() => stack?.close());
+
+  it('lists every endpoint of the spec under /api/v1, and no page', () => {
+    expect(document.openapi).toMatch(/^3\./);
+    for (const [method, path] of SPEC_ENDPOINTS) expect({ path, method, documented: Boolean(document.paths[path]?.[method]) }).toEqual({ path, method, documented: true });
+    const apiPaths = Object.keys(document.paths).filter((path) => path.startsWith('/api/'));
+    expect(apiPaths.sort()).toEqual([...new Set(SPEC_ENDPOINTS.map(([, path]) => path))].sort());
+    expect(Object.keys(document.paths).filter((path) => !/^\/(api\/v1\/|health\/|metrics$)/.test(path))).toEqual([]);
+    expect(document.paths['/health/ready']?.get).toBeDefined();
+  });
+
+  it('declares bearer auth and requires it exactly on the bearer endpoints', () => {
+    expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const [method, path, bearer] of SPEC_ENDPOINTS) {
+      const security = document.paths[path][method].security ?? [];
+      expect({ path, method, bearer: security.some((entry) => 'bearer' in entry) }).toEqual({ path, method, bearer });
+    }
+  });
+
+  it('describes request bodies, success schemas and problem documents with their codes', () => {
+    const register = document.paths['/api/v1/auth/register'].post;
+    const body = register.requestBody!.content['application/json'].schema.$ref!;
+    const schema = document.components.schemas[body.split('/').pop()!];
+    expect(Object.keys(schema.properties!)).toEqual(['email', 'password', 'name']);
+    expect(schema.required).toEqual(['email', 'password']);
+    expect(register.responses['201'].content!['application/json'].schema.$ref).toMatch(/UserResponse$/);
+    expect(register.responses['202'].content!['application/json'].schema.$ref).toMatch(/ConfirmationRequiredResponse$/);
+    expect(document.paths['/api/v1/auth/login'].post.responses['200'].content!['application/json'].schema.$ref).toMatch(/SignedInResponse$/);
+    expect(document.paths['/api/v1/auth/sessions'].get.responses['200'].content!['application/json'].schema).toMatchObject({ type: 'array', items: { $ref: expect.stringMatching(/SessionResponse$/) } });
+    expect(Object.keys(document.components.schemas.ProblemDocument.properties!)).toEqual(['type', 'title', 'status', 'code', 'detail', 'errors']);
+
+    for (const [method, path, , problems] of SPEC_ENDPOINTS) {
+      const responses = document.paths[path][method].responses;
+      for (const [status, codes] of Object.entries(problems)) {
+        const response = responses[status];
+        expect({ path, method, status, documented: Boolean(response) }).toEqual({ path, method, status, documented: true });
+        expect(response.content!['application/problem+json'].schema.$ref).toMatch(/ProblemDocument$/);
+        for (const code of codes) expect({ path, status, description: response.description }).toEqual({ path, status, description: expect.stringContaining(code) });
+      }
+    }
+  });
+
+  it('serves Swagger UI at /docs under a CSP that lets it run, and keeps the strict one elsewhere', async () => {
+    const page = await rawRequest(stack.api.baseUrl, 'GET', '/docs');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    const scripts = [...page.text.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]);
+    const styles = [...page.text.matchAll(/<link rel="stylesheet" href="([^"]+)"/g)].map((m) => m[1]);
+    expect(page.text).not.toMatch(/<script>/);
+    for (const asset of [...scripts, ...styles]) {
+      const answer = await rawRequest(stack.api.baseUrl, 'GET', asset);
+      expect({ asset, status: answer.status }).toEqual({ asset, status: 200 });
+    }
+    expect((await rawRequest(stack.api.baseUrl, 'GET', '/docs/assets/package.json')).status).toBe(404);
+    expect((await rawRequest(stack.api.baseUrl, 'GET', '/docs/assets/..%2Fpackage.json')).status).toBe(404);
+
+    const elsewhere = await rawRequest(stack.api.baseUrl, 'GET', '/health/live');
+    expect(elsewhere.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(elsewhere.headers['content-security-policy']).not.toContain('script-src');
+  });
+});
