@@ -9,7 +9,8 @@
 //   node bench/ab.js --workload=signin --env-b=UV_THREADPOOL_SIZE=2        # same build, other setting
 //
 // Workloads: read (GET /users/me), refresh, forgot, signin, register (closed loop, unique
-// addresses), mail (one worker each, on separate queue prefixes). Both APIs share one database
+// addresses), mail (one worker each, on separate queue prefixes), e2e (registrations at --rate
+// per second, default 50, each API with its own worker: latency to the SMTP server's acceptance). Both APIs share one database
 // (BENCH_AB_DATABASE_URL, default .../accounts_ab, dropped and recreated; A's migrations) and one
 // Redis; everything listens on and is sent to 127.0.0.1. A and B default to this repository; each
 // must have been built (npm run build in that copy).
@@ -24,6 +25,7 @@ const { hash } = require('@node-rs/argon2');
 const procs = require('./lib/procs');
 const cpu = require('./lib/cpu');
 const load = require('./lib/load');
+const { removePrefix } = require('./lib/redis-cleanup');
 const { mean, round, ratio } = require('./lib/stats');
 
 const opt = (name, fallback) => {
@@ -86,7 +88,7 @@ async function main() {
 
   const secrets = { JWT_SECRET: randomBytes(48).toString('base64'), PAYLOAD_KEY: randomBytes(32).toString('base64') };
   let sinkUrl;
-  if (WORKLOAD === 'mail') {
+  if (WORKLOAD === 'mail' || WORKLOAD === 'e2e') {
     const sink = procs.startNode('smtp-sink', path.join(__dirname, 'lib', 'smtp-sink.js'), { logFile: path.join(LOGS, 'smtp-sink.log') });
     live.sink = sink;
     sinkUrl = `smtp://127.0.0.1:${(await procs.waitForMessage(sink, 'ready')).port}`;
@@ -111,6 +113,15 @@ async function main() {
       const { PayloadSealer } = require(entry(root, 'api/libs/mail/src/payload-sealer.js'));
       v.sealer = new PayloadSealer({ key: Buffer.from(secrets.PAYLOAD_KEY, 'base64') });
     } else {
+      if (WORKLOAD === 'e2e') {
+        v.workerPort = await procs.freePort();
+        v.worker = procs.startNode(`worker-${name}`, entry(root, 'mail-worker/apps/mail-worker/src/main.js'), {
+          env: { ...common, WORKER_PORT: String(v.workerPort), SMTP_URL: sinkUrl },
+          logFile: path.join(LOGS, `worker-${name}.log`),
+        });
+        live[`worker${name}`] = v.worker;
+        await procs.waitForHttp(v.worker, v.workerPort, '/health/ready');
+      }
       v.proc = procs.startNode(`api-${name}`, entry(root, 'api/apps/api/src/main.js'), {
         env: { ...common, PORT: String(port), DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false' },
         logFile: path.join(LOGS, `api-${name}.log`),
@@ -201,7 +212,50 @@ async function main() {
   };
 
   const slices = { A: [], B: [] };
-  if (WORKLOAD === 'mail') {
+  if (WORKLOAD === 'e2e') {
+    // Registrations at a steady RATE per second; latency = request sent -> message accepted by SMTP.
+    const RATE = Number(opt('rate', 50));
+    const sink = live.sink;
+    const e2eSlice = async (v, label, seconds) => {
+      const prefix = `e2e-${runId}-${label}-`;
+      await procs.ask(sink, { cmd: 'track', prefix });
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+      const sent = new Map();
+      const pending = [];
+      const usage = cpuStart();
+      const start = load.now();
+      const total = Math.round(RATE * seconds);
+      for (let i = 0; i < total; i++) {
+        const wait = start + (i * 1000) / RATE - load.now();
+        if (wait > 1) await procs.sleep(wait);
+        const email = `${prefix}${i}@example.com`;
+        sent.set(email, load.now());
+        pending.push(postJson(v.port, '/api/v1/auth/register', { email, password: PASSWORD, name: `E2E ${i}` }, agent));
+      }
+      const statuses = await Promise.all(pending);
+      const used = cpu.since(usage);
+      agent.destroy();
+      const deadline = Date.now() + 8000;
+      let arrivals = [];
+      while (Date.now() < deadline) {
+        arrivals = (await procs.ask(sink, { cmd: 'arrivals' })).arrivals;
+        if (arrivals.length >= total) break;
+        await procs.sleep(200);
+      }
+      const latencies = arrivals.filter(([to]) => sent.has(to)).map(([to, at]) => at - sent.get(to));
+      return { ok: latencies.length, non2xx: statuses.filter((r) => r.status !== 201).length, errors: total - latencies.length, seconds, latencies, cpu: used };
+    };
+    await e2eSlice(variants[0], 'warm-A', 2);
+    await e2eSlice(variants[1], 'warm-B', 2);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const v of r % 2 ? [...variants].reverse() : variants) {
+        const s = await e2eSlice(v, `${v.name}-${r}`, SLICE);
+        slices[v.name].push(s);
+        const sorted = [...s.latencies].sort((x, y) => x - y);
+        log(`round ${r + 1} ${v.name}: ${s.ok}/${Math.round(RATE * SLICE)} mails, p50 ${round(sorted[Math.floor(sorted.length / 2)])} ms, p99 ${round(sorted[Math.ceil(sorted.length * 0.99) - 1])} ms, other load ${s.cpu.cores.otherOnMachine} cores`);
+      }
+    }
+  } else if (WORKLOAD === 'mail') {
     const sink = live.sink;
     const count = async () => (await procs.ask(sink, { cmd: 'stats' })).count;
     const mailSlice = async (v) => {
@@ -247,7 +301,12 @@ async function main() {
       }
     }
   }
-  const groups = (n) => (WORKLOAD === 'mail' ? [`worker${n}`, `worker${n}.main`, `worker${n}.main.sys`, 'sink', 'redis'] : [`api${n}`, `api${n}.main`, `api${n}.main.sys`, 'postgres', 'loadgen']);
+  const groups = (n) =>
+    WORKLOAD === 'mail'
+      ? [`worker${n}`, `worker${n}.main`, `worker${n}.main.sys`, 'sink', 'redis']
+      : WORKLOAD === 'e2e'
+        ? [`api${n}`, `api${n}.main`, 'postgres', `worker${n}`, 'sink', 'redis', 'loadgen']
+        : [`api${n}`, `api${n}.main`, `api${n}.main.sys`, 'postgres', 'loadgen'];
   const a = load.combine(slices.A, groups('A'));
   const b = load.combine(slices.B, groups('B'));
   const perRound = a.slices.map((x, i) => ratio(b.slices[i], x));
@@ -262,11 +321,19 @@ async function main() {
     ratioPerRound: { values: perRound, min: Math.min(...perRound), max: Math.max(...perRound), mean: round(mean(perRound), 2) },
   };
   const unit = WORKLOAD === 'mail' ? 'emails/s' : 'req/s';
+  if (WORKLOAD === 'e2e') {
+    // The comparison is of latency (CPU per unit is per delivered mail, about the offered rate).
+    report.p99BtoA = ratio(b.latencyMs.p99, a.latencyMs.p99);
+    report.p50BtoA = ratio(b.latencyMs.p50, a.latencyMs.p50);
+  }
   const line = (n, x) =>
     `${n}: ${x.requestsPerSecond} ${unit}` +
-    (WORKLOAD === 'mail' ? '' : `, p50 ${x.latencyMs.p50} ms, p99 ${x.latencyMs.p99} ms, non-2xx ${x.non2xx}`) +
+    (WORKLOAD === 'mail' ? '' : `, p50 ${x.latencyMs.p50} ms, p99 ${x.latencyMs.p99} ms, non-2xx ${x.non2xx}${WORKLOAD === 'e2e' ? `, mails missing ${x.errors}` : ''}`) +
     ` | ms CPU per unit ${JSON.stringify(x.cpu.msPerRequest)} | other load on the machine ${x.cpu.cores.otherOnMachine} cores`;
-  process.stdout.write(`${line('A', a)}\n${line('B', b)}\nB/A = ${report.ratioBtoA} (per round ${perRound.join(', ')})\n`);
+  process.stdout.write(
+    `${line('A', a)}\n${line('B', b)}\n` +
+      (WORKLOAD === 'e2e' ? `p50 B/A = ${report.p50BtoA}, p99 B/A = ${report.p99BtoA}\n` : `B/A = ${report.ratioBtoA} (per round ${perRound.join(', ')})\n`),
+  );
   const out = path.join(__dirname, 'results', `ab-${WORKLOAD}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   log(`written ${out}`);
@@ -294,6 +361,7 @@ async function cleanup() {
     await q.obliterate({ force: true }).catch(() => undefined);
     await q.close().catch(() => undefined);
   }
+  for (const name of ['A', 'B']) await removePrefix(REDIS_URL, `ab-${runId}-${name}`).catch(() => undefined);
   if (pg) await pg.end().catch(() => undefined);
 }
 

@@ -23,8 +23,9 @@ async function main() {
     );
     console.log('tables:', sizes.rows.map((r) => `${r.table} ${r.rows} rows (${r.size})`).join(', '));
     const session = (await pg.query('select id, user_id from sessions where revoked_at is null order by created_at desc limit 1')).rows[0];
+    if (!session) throw new Error('no live session in the database: run `npm run bench` (with the signin or read phase) first');
     const user = (await pg.query('select id, email_canonical from users where id = $1', [session.user_id])).rows[0];
-    const token = (await pg.query('select token_hash from refresh_tokens where used_at is null order by created_at desc limit 1')).rows[0];
+    const token = (await pg.query('select token_hash from refresh_tokens order by created_at desc limit 1')).rows[0];
     const queries = [
       ['bearer check (JwtAuthGuard -> SessionsService.isAlive)', 'select 1 from sessions where id = $1 and user_id = $2 and revoked_at is null and expires_at > now()', [session.id, session.user_id]],
       ['GET /users/me user (AuthService.me -> em.findOneOrFail)', 'select u0.* from users as u0 where u0.id = $1 limit 1', [user.id]],

@@ -28,6 +28,7 @@ const cpu = require('./lib/cpu');
 const { percentile, mean, round, ratio } = require('./lib/stats');
 const profiles = require('./lib/profile-summary');
 const load = require('./lib/load');
+const { removePrefix } = require('./lib/redis-cleanup');
 
 const ROOT = path.resolve(__dirname, '..');
 const RESULTS = path.join(__dirname, 'results');
@@ -966,6 +967,7 @@ async function cleanup() {
   if (state.queue) {
     await state.queue.obliterate({ force: true }).catch(() => undefined);
     await state.queue.close().catch(() => undefined);
+    await removePrefix(REDIS_URL, QUEUE_PREFIX).catch(() => undefined);
   }
   if (state.pg) await state.pg.end().catch(() => undefined);
   if (state.buildDir) fs.rmSync(state.buildDir, { recursive: true, force: true });

@@ -76,6 +76,8 @@ function shortUrl(url) {
 
 function packageOf(frame) {
   const url = frame.url.replace(/^file:\/\//, '');
+  // The benchmark's own hook that starts and stops the profiler (and serialises the profile).
+  if (url.endsWith('/bench/lib/child-hooks.js')) return '(profiler)';
   if (!url) return SPECIAL.has(frame.functionName) ? frame.functionName : '(native/builtin)';
   if (url.startsWith('node:')) return 'node: core';
   const nm = url.lastIndexOf('node_modules/');

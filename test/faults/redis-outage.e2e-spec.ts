@@ -80,9 +80,11 @@ describe('fault 1b: Redis crashes with jobs queued and comes back from its appen
     const sent = await burst(stack.api, 20, {
       label: 'redis-crash',
       onProgress: async (done) => {
-        if (done < 12 || crashed) return;
+        if (done < 8 || crashed) return;
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed');
+        if (counts.waiting === 0 && done < 20) return;
         crashed = true;
-        queuedAtCrash = await queue.getJobCounts('waiting', 'active', 'delayed');
+        queuedAtCrash = counts;
         await redis.crash();
       },
     });

@@ -1,6 +1,6 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { databaseConfig } from '@accounts/config';
 import { dropConnectionOnReadTimeout } from './connection-guard';
@@ -16,6 +16,15 @@ const ACQUIRE_TIMEOUT_MS = 3_000;
 const CONNECT_TIMEOUT_MS = 3_000;
 const STATEMENT_TIMEOUT_MS = 4_000;
 const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 1_000;
+
+/** Knex's own notices (a pooled connection found dead and dropped) as log lines, not console output. */
+const knexLogger = new Logger('Database');
+const knexLog = {
+  warn: (message: unknown) => knexLogger.warn(String(message)),
+  error: (message: unknown) => knexLogger.error(String(message)),
+  deprecate: (message: unknown) => knexLogger.warn(String(message)),
+  debug: () => undefined,
+};
 
 /** PostgreSQL through MikroORM. Each feature module registers its own entities with forFeature. */
 @Module({
@@ -35,6 +44,7 @@ const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 1_000;
             },
           },
           driverOptions: {
+            log: knexLog,
             connection: {
               connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
               statement_timeout: STATEMENT_TIMEOUT_MS,
