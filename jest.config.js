@@ -1,14 +1,5 @@
 // One jest run: unit specs beside the code, end-to-end specs in apps/<app>/test and test/.
-const swc = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-    target: 'es2022',
-    keepClassNames: true,
-  },
-  module: { type: 'commonjs' },
-  sourceMaps: 'inline',
-};
+const swc = require('./test/support/swc-options');
 
 const aliases = Object.fromEntries(
   ['config', 'database', 'users', 'tokens', 'auth', 'mail'].map((lib) => [`^@accounts/${lib}$`, `<rootDir>/libs/${lib}/src`]),

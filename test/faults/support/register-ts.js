@@ -8,18 +8,7 @@ const { transformSync } = require('@swc/core');
 const tsconfigPaths = require('tsconfig-paths');
 
 const root = join(__dirname, '..', '..', '..');
-const swcOptions = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-    target: 'es2022',
-    keepClassNames: true,
-  },
-  module: { type: 'commonjs' },
-  sourceMaps: 'inline',
-  swcrc: false,
-  configFile: false,
-};
+const swcOptions = { ...require('../../support/swc-options'), swcrc: false, configFile: false };
 
 require.extensions['.ts'] = function compileTypeScript(module, filename) {
   const { code } = transformSync(readFileSync(filename, 'utf8'), { ...swcOptions, filename });
