@@ -4,7 +4,7 @@ import { startStack, to, type Stack } from '../support/stack';
 import { TEST_DATABASE_URL } from '../support/test-env';
 import { strongPassword, uniqueEmail } from '../support/unique';
 import { waitUntil } from './support/mail-audit';
-import { TcpProxy } from './support/tcp-proxy';
+import { TcpProxy } from '../support/tcp-proxy';
 
 /** "Promptly": the spec says a few seconds; generous for a loaded machine, far from a hang. */
 const PROMPTLY_MS = 8_000;

@@ -10,8 +10,11 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, context: Execu
 });
 
 /** The client's user agent and IP (as far as TRUST_PROXY lets us believe X-Forwarded-For). */
-export const ClientMeta = createParamDecorator((_: unknown, context: ExecutionContext): SessionMeta => {
-  const request = context.switchToHttp().getRequest<FastifyRequest>();
+export const ClientMeta = createParamDecorator(
+  (_: unknown, context: ExecutionContext): SessionMeta => clientMeta(context.switchToHttp().getRequest<FastifyRequest>()),
+);
+
+export function clientMeta(request: FastifyRequest): SessionMeta {
   const userAgent = request.headers['user-agent'];
   return { userAgent: typeof userAgent === 'string' ? userAgent : undefined, ip: request.ip };
-});
+}

@@ -15,9 +15,10 @@ import {
 } from '@accounts/auth';
 import { authConfig } from '@accounts/config';
 import { LoginDto } from '../auth/dto/login.dto';
+import { clientMeta } from '../auth/request-context.decorators';
 import { RegisterDto } from '../auth/dto/register.dto';
 import { PageErrorsFilter } from './page-errors.filter';
-import { BrowserSessions, field, FormGuard, type Form } from './page-support';
+import { BrowserSessions, field, FormGuard, retryDelayInWords, type Form } from './page-support';
 
 type FieldErrors = Record<string, string>;
 
@@ -32,8 +33,7 @@ async function check<T extends object>(type: new () => T, fields: Record<string,
 }
 
 function retryMessage(error: TooManyRequestsError): string {
-  const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
-  return `Too many attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}, or reset your password.`;
+  return `Too many attempts. Try again in ${retryDelayInWords(error)}, or reset your password.`;
 }
 
 /**
@@ -66,7 +66,7 @@ export class AccountPagesController {
     const { value, errors } = await check(LoginDto, { email, password: field(form, 'password') });
     if (Object.keys(errors).length) return this.renderLogin(request, reply, 400, { email, errors });
     try {
-      const signedIn = await this.auth.login(value.email, value.password, this.meta(request));
+      const signedIn = await this.auth.login(value.email, value.password, clientMeta(request));
       this.browser.start(reply, signedIn.refreshToken, Math.floor(this.config.refreshTokenTtlMs / 1000));
       return reply.status(303).redirect('/account');
     } catch (error) {
@@ -101,7 +101,7 @@ export class AccountPagesController {
     try {
       const outcome = await this.auth.register(value);
       if (!('user' in outcome)) return reply.view('check-inbox', { title: 'Check your inbox', confirmation: true });
-      const signedIn = await this.auth.login(value.email, value.password, this.meta(request));
+      const signedIn = await this.auth.login(value.email, value.password, clientMeta(request));
       this.browser.start(reply, signedIn.refreshToken, Math.floor(this.config.refreshTokenTtlMs / 1000));
       return reply.status(303).redirect('/account');
     } catch (error) {
@@ -156,11 +156,6 @@ export class AccountPagesController {
     if (token) await this.auth.logout(token);
     this.browser.end(reply);
     return reply.status(303).redirect('/login');
-  }
-
-  private meta(request: FastifyRequest) {
-    const userAgent = request.headers['user-agent'];
-    return { userAgent: typeof userAgent === 'string' ? userAgent : undefined, ip: request.ip };
   }
 
   private renderLogin(request: FastifyRequest, reply: FastifyReply, status: number, data: Record<string, unknown>) {

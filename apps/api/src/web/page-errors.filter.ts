@@ -1,7 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { TooManyRequestsError } from '@accounts/auth';
-import { InvalidCsrfTokenError } from './page-support';
+import { InvalidCsrfTokenError, retryDelayInWords } from './page-support';
 
 /** Pages answer in HTML and in words, never with a problem document or a raw code. */
 @Catch()
@@ -18,8 +18,7 @@ export class PageErrorsFilter implements ExceptionFilter {
   private describe(error: unknown): [number, string, string] {
     if (error instanceof InvalidCsrfTokenError) return [403, 'Form expired', error.message];
     if (error instanceof TooManyRequestsError) {
-      const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
-      return [429, 'Too many attempts', `Too many attempts from your network. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`];
+      return [429, 'Too many attempts', `Too many attempts from your network. Try again in ${retryDelayInWords(error)}.`];
     }
     if (error instanceof HttpException && error.getStatus() < 500) {
       return [error.getStatus(), 'Page not available', 'This page is not available.'];

@@ -1,12 +1,10 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
-import { Inject } from '@nestjs/common';
 import Tokens from '@fastify/csrf';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RateLimits, SessionsService } from '@accounts/auth';
+import { RateLimits, SessionsService, type Session, type TooManyRequestsError } from '@accounts/auth';
 import { appConfig } from '@accounts/config';
 import type { User } from '@accounts/users';
-import type { Session } from '@accounts/auth';
 
 /** A submitted HTML form: every field may be missing or of the wrong type. */
 export type Form = Record<string, unknown> | undefined;
@@ -14,6 +12,12 @@ export type Form = Record<string, unknown> | undefined;
 export function field(form: Form, name: string): string {
   const value = form?.[name];
   return typeof value === 'string' ? value : '';
+}
+
+/** `3 minutes`: when a throttled visitor may try again. */
+export function retryDelayInWords(error: TooManyRequestsError): string {
+  const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
 const SESSION_COOKIE = 'accounts_session';
