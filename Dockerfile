@@ -1,12 +1,13 @@
 # One image for both processes: `node dist/apps/api/...` or `node dist/apps/mail-worker/...`.
-FROM node:20-bookworm-slim AS build
+# Node 26, the active LTS line (Node 20 is end of life); the code also runs on Node >= 20 (engines).
+FROM node:26-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:26-trixie-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules

@@ -102,7 +102,7 @@ async function main() {
     if (WORKLOAD === 'mail') {
       v.workerPort = await procs.freePort();
       v.proc = procs.startNode(`worker-${name}`, entry(root, 'mail-worker/apps/mail-worker/src/main.js'), {
-        env: { ...common, WORKER_PORT: String(v.workerPort), SMTP_URL: sinkUrl },
+        env: { ...common, WORKER_PORT: String(v.workerPort), SMTP_URL: sinkUrl, SMTP_ALLOW_PLAINTEXT: 'true' },
         logFile: path.join(LOGS, `worker-${name}.log`),
       });
       live[`worker${name}`] = v.proc;
@@ -116,7 +116,7 @@ async function main() {
       if (WORKLOAD === 'e2e') {
         v.workerPort = await procs.freePort();
         v.worker = procs.startNode(`worker-${name}`, entry(root, 'mail-worker/apps/mail-worker/src/main.js'), {
-          env: { ...common, WORKER_PORT: String(v.workerPort), SMTP_URL: sinkUrl },
+          env: { ...common, WORKER_PORT: String(v.workerPort), SMTP_URL: sinkUrl, SMTP_ALLOW_PLAINTEXT: 'true' },
           logFile: path.join(LOGS, `worker-${name}.log`),
         });
         live[`worker${name}`] = v.worker;

@@ -427,7 +427,7 @@ async function main() {
   const sink = procs.startNode('smtp-sink', path.join(__dirname, 'lib', 'smtp-sink.js'), { logFile: path.join(LOGS, 'smtp-sink.log') });
   sink.url = `smtp://127.0.0.1:${(await procs.waitForMessage(sink, 'ready')).port}`;
   live.sink = sink;
-  const workerEnv = (port) => ({ ...common, WORKER_PORT: String(port), SMTP_URL: sink.url });
+  const workerEnv = (port) => ({ ...common, WORKER_PORT: String(port), SMTP_URL: sink.url, SMTP_ALLOW_PLAINTEXT: 'true' }); // the local sink has no STARTTLS
 
   log('starting the built API and one mail worker');
   const api = procs.startNode('api', entries.api, { env: apiEnv, logFile: path.join(LOGS, 'api.log') });

@@ -16,6 +16,9 @@ if (!existsSync(entry)) {
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
 
+// A developer's tool that sends nothing: like npm start, development (and .env) unless told otherwise.
+process.env.NODE_ENV ||= 'development';
+
 require(entry)
   .runPreviewCli(process.argv.slice(2))
   .then((code) => {

@@ -12,10 +12,14 @@ const entry = {
   worker: path.join(dist, 'mail-worker', 'apps', 'mail-worker', 'src', 'main.js'),
 };
 
-const migrated = spawnSync(process.execPath, [entry.migrate], { stdio: 'inherit' });
+// Unset NODE_ENV means production (secrets required, .env ignored); a newcomer's `npm start` is
+// development unless told otherwise.
+const env = { ...process.env, NODE_ENV: process.env.NODE_ENV || 'development' };
+
+const migrated = spawnSync(process.execPath, [entry.migrate], { stdio: 'inherit', env });
 if (migrated.status !== 0) process.exit(migrated.status ?? 1);
 
-const children = [spawn(process.execPath, [entry.api], { stdio: 'inherit' }), spawn(process.execPath, [entry.worker], { stdio: 'inherit' })];
+const children = [spawn(process.execPath, [entry.api], { stdio: 'inherit', env }), spawn(process.execPath, [entry.worker], { stdio: 'inherit', env })];
 let exitCode;
 
 for (const child of children) {

@@ -1,4 +1,4 @@
-import { ConfigError, databaseConfig, redactUrl } from '@accounts/config';
+import { ConfigError, configModuleFor, databaseConfig, redactUrl } from '@accounts/config';
 import { migrateDatabase } from '@accounts/database';
 
 /**
@@ -8,6 +8,8 @@ import { migrateDatabase } from '@accounts/database';
 async function main(): Promise<void> {
   let url: string;
   try {
+    // Reads .env in development, as the API does (npm start against compose's PostgreSQL needs its password).
+    await configModuleFor([databaseConfig]);
     url = databaseConfig().url;
   } catch (error) {
     if (error instanceof ConfigError) return fail(error.message);

@@ -37,7 +37,7 @@ export const MAIL_WORKER_CONFIG = [appConfig, queueConfig, mailConfig, payloadCo
     MailerModule.forRootAsync({
       inject: [mailConfig.KEY],
       useFactory: (mail: ConfigType<typeof mailConfig>) => ({
-        transport: mail.smtpUrl ? { url: mail.smtpUrl, pool: true } : { streamTransport: true, buffer: true },
+        transport: mail.smtpUrl ? { url: mail.smtpUrl, pool: true, requireTLS: mail.smtpRequireTls } : { streamTransport: true, buffer: true },
       }),
     }),
   ],

@@ -103,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return unknown.length > 0 ? 2 : 0;
   }
-  if ((process.env.NODE_ENV ?? 'development') === 'development' && existsSync('.env')) process.loadEnvFile('.env');
+  if (process.env.NODE_ENV === 'development' && existsSync('.env')) process.loadEnvFile('.env');
   try {
     await retryFailedMail({ list: argv.includes('--list') });
     return 0;

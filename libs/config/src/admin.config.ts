@@ -18,6 +18,7 @@ export const adminConfig = registerAs('admin', () => {
   if (username === undefined || password === undefined) return { dashboard: undefined };
   // Basic auth sends "user:password"; a colon in the name would split it in the wrong place.
   if (username.includes(':')) throw new ConfigError('ADMIN_USERNAME must not contain ":"');
+  env.refusePublished('ADMIN_PASSWORD', password);
   if (env.isProduction && password.length < ADMIN_PASSWORD_MIN_LENGTH) {
     throw new ConfigError(`ADMIN_PASSWORD must be at least ${ADMIN_PASSWORD_MIN_LENGTH} characters in production`);
   }

@@ -20,7 +20,7 @@ const worker: readonly ConfigProcess[] = ['worker'];
  * starts reading it.
  */
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
-  { name: 'NODE_ENV', default: 'development', processes: both, description: '`production` enforces secrets and argon2 floors; `.env` is read in development only' },
+  { name: 'NODE_ENV', default: 'production', processes: both, description: 'unset = `production` (secrets and argon2 floors enforced); only `development` or `test` relaxes that; `.env` is read in development only; `npm start` sets `development`' },
   { name: 'LOG_LEVEL', default: 'info', processes: both, description: 'fatal, error, warn, info, debug, trace or silent' },
   { name: 'APP_NAME', default: 'Accounts', processes: both, description: 'product name in emails, pages and the API docs' },
   { name: 'APP_URL', default: 'http://localhost:3000', processes: both, description: 'public base URL; every emailed link and the JWT issuer come from it' },
@@ -59,6 +59,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
 
   { name: 'WORKER_PORT', default: '3001', processes: worker, description: 'health and metrics port of the mail worker' },
   { name: 'SMTP_URL', default: null, processes: worker, description: '`smtp://user:pass@host:587`; unset writes `.eml` files to MAIL_OUTBOX_DIR' },
+  { name: 'SMTP_ALLOW_PLAINTEXT', default: 'false', processes: worker, description: 'production requires TLS (`smtps://` or STARTTLS on `smtp://`); `true` allows plaintext SMTP (a local relay, Mailpit)' },
   { name: 'MAIL_OUTBOX_DIR', default: 'var/mail', processes: worker, description: 'where messages go without SMTP_URL' },
   { name: 'MAIL_FROM', default: 'Accounts <no-reply@localhost>', processes: worker, description: 'sender' },
   { name: 'MAIL_CONCURRENCY', default: '10', processes: worker, description: 'jobs in flight per worker process' },

@@ -1,14 +1,15 @@
 import { ConfigModule, type ConfigFactory } from '@nestjs/config';
+import { Env } from './env';
 
 /**
  * The configuration module for one process, loading only the namespaces it uses. `.env` is read
- * in development only; tests and production take the real environment.
+ * only when NODE_ENV is explicitly `development`; tests and production (NODE_ENV unset included)
+ * take the real environment.
  */
 export function configModuleFor(namespaces: ConfigFactory[]) {
-  const runtime = process.env.NODE_ENV ?? 'development';
   return ConfigModule.forRoot({
     isGlobal: true,
-    ignoreEnvFile: runtime !== 'development',
+    ignoreEnvFile: new Env().raw('NODE_ENV') !== 'development',
     load: namespaces,
   });
 }

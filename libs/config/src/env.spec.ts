@@ -1,4 +1,10 @@
-import { ConfigError, Env, redactUrl } from './env';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { adminConfig } from './admin.config';
+import { authConfig } from './auth.config';
+import { ConfigError, developmentKey, Env, redactUrl } from './env';
+import { payloadConfig } from './payload.config';
+import { PUBLISHED_SECRETS } from './published-secrets';
 import { rateLimitConfig } from './rate-limit.config';
 
 describe('Env', () => {
@@ -26,6 +32,14 @@ describe('Env', () => {
     expect(warn).toHaveBeenCalledTimes(1);
   });
 
+  it('runs as production when NODE_ENV is unset, so secrets are required (fail closed)', () => {
+    expect(new Env({}).runtime).toBe('production');
+    expect(new Env({}).isProduction).toBe(true);
+    expect(() => new Env({}).secret('KEY', () => Buffer.alloc(1), (raw) => Buffer.from(raw), jest.fn())).toThrow(new ConfigError('KEY is required in production'));
+    expect(new Env({ NODE_ENV: 'test' }).isProduction).toBe(false);
+    expect(() => new Env({ NODE_ENV: 'prod' }).runtime).toThrow(/NODE_ENV must be one of development, test, production/);
+  });
+
   it('masks the password of a URL', () => {
     expect(redactUrl('postgres://app:s3cret@db:5432/accounts')).toBe('postgres://app:***@db:5432/accounts');
   });
@@ -49,5 +63,58 @@ describe('rate limit config', () => {
   it('refuses a limit without a window', () => {
     process.env.RATE_LIMIT_AUTH_PER_IP = '100';
     expect(() => rateLimitConfig()).toThrow(/RATE_LIMIT_AUTH_PER_IP must be written N\/window/);
+  });
+});
+
+describe('secrets published in the repository', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+  /** Loads a namespace with exactly `vars` as the environment. */
+  const load = <T>(factory: () => T, vars: Record<string, string>): T => {
+    process.env = { ...vars };
+    return factory();
+  };
+  const strongJwt = 'a-jwt-secret-nobody-has-published-0123456789';
+  const strongKey = Buffer.alloc(32, 42).toString('base64');
+
+  it('refuses every published value for JWT_SECRET, PAYLOAD_KEY and ADMIN_PASSWORD in production, with one line naming the variable', () => {
+    for (const value of PUBLISHED_SECRETS) {
+      expect(() => load(authConfig, { JWT_SECRET: value })).toThrow(/^JWT_SECRET (holds a value published in this repository|must be at least 32 bytes|still holds a placeholder)/);
+      expect(() => load(payloadConfig, { PAYLOAD_KEY: value })).toThrow(/^PAYLOAD_KEY (holds a value published in this repository|must be 32 bytes|still holds a placeholder)/);
+      expect(() => load(adminConfig, { ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: value })).toThrow(/^ADMIN_PASSWORD (holds a value published in this repository|still holds a placeholder)/);
+    }
+    expect(() => load(authConfig, { JWT_SECRET: 'test-only jwt secret, at least thirty-two bytes long' })).toThrow(
+      new ConfigError('JWT_SECRET holds a value published in this repository; generate your own (openssl rand -base64 32)'),
+    );
+  });
+
+  it("refuses the development key and a published key written differently (base64 without padding)", () => {
+    const development = developmentKey('payload');
+    expect(() => load(payloadConfig, { PAYLOAD_KEY: development.toString('base64') })).toThrow(/^PAYLOAD_KEY holds a value published in this repository/);
+    expect(() => load(payloadConfig, { PAYLOAD_KEY: Buffer.alloc(32, 7).toString('base64').replace(/=+$/, '') })).toThrow(/^PAYLOAD_KEY holds a value published/);
+    expect(() => load(payloadConfig, { PAYLOAD_KEY: 'Y29tcG9zZS1leGFtcGxlLXBheWxvYWQta2V5LTMyYiE' })).toThrow(/^PAYLOAD_KEY (holds a value published|still holds a placeholder)/);
+  });
+
+  it('accepts values of your own in production, and published ones outside production', () => {
+    expect(load(authConfig, { JWT_SECRET: strongJwt }).jwtKey.export().toString()).toBe(strongJwt);
+    expect(load(payloadConfig, { PAYLOAD_KEY: strongKey }).key).toEqual(Buffer.alloc(32, 42));
+    expect(load(adminConfig, { ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'a dashboard passphrase of ours' }).dashboard?.password).toBe('a dashboard passphrase of ours');
+    expect(load(payloadConfig, { NODE_ENV: 'test', PAYLOAD_KEY: Buffer.alloc(32, 7).toString('base64') }).key).toEqual(Buffer.alloc(32, 7));
+    expect(load(adminConfig, { NODE_ENV: 'development', ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'compose-example-dashboard-password' }).dashboard).toBeDefined();
+  });
+
+  it('knows every secret the README, .env.example, docker-compose.yml and the test environment write down', () => {
+    const root = join(__dirname, '..', '..', '..');
+    const files = ['README.md', '.env.example', 'docker-compose.yml', 'test/support/test-env.ts'];
+    const written = files.flatMap((file) =>
+      [...readFileSync(join(root, file), 'utf8').matchAll(/\b(?:JWT_SECRET|PAYLOAD_KEY|ADMIN_PASSWORD)\b['"`]?[ \t]*[:=][ \t]*['"`]?([^\s'"`]+(?: [^\s'"`]+)*)/g)]
+        .map((match) => match[1])
+        // Interpolations and code are not values.
+        .filter((value) => !/^(\$\{|Buffer\.|process\.|<)/.test(value)),
+    );
+    expect(written).toContain('test-only jwt secret, at least thirty-two bytes long');
+    expect(written.filter((value) => !PUBLISHED_SECRETS.includes(value))).toEqual([]);
   });
 });

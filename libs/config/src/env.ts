@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import ms from 'ms';
+import { PUBLISHED_SECRETS } from './published-secrets';
 
 /** Thrown while reading the environment; its message is the one line an operator sees. */
 export class ConfigError extends Error {
@@ -15,8 +16,9 @@ export type RuntimeEnv = 'development' | 'test' | 'production';
 export class Env {
   constructor(private readonly vars: NodeJS.ProcessEnv = process.env) {}
 
+  /** Unset means production: only an explicit `development` or `test` relaxes the checks (fail closed). */
   get runtime(): RuntimeEnv {
-    return this.oneOf('NODE_ENV', ['development', 'test', 'production'] as const, 'development');
+    return this.oneOf('NODE_ENV', ['development', 'test', 'production'] as const, 'production');
   }
 
   get isProduction(): boolean {
@@ -114,14 +116,41 @@ export class Env {
       warn(`${name} is not set; using a development-only value. Set it before production.`);
       return fallback();
     }
-    if (this.isProduction && PLACEHOLDERS.some((p) => raw.toLowerCase().includes(p))) {
+    this.refusePublished(name, raw);
+    const value = parse(raw);
+    // The same key written differently (base64 without padding, say) is still the published key.
+    if (this.isProduction && [...PUBLISHED_SECRETS.flatMap((known) => parsedOrNothing(parse, known)), fallback()].some((known) => known.equals(value))) {
+      throw publishedError(name);
+    }
+    return value;
+  }
+
+  /**
+   * Production refuses a secret that is a placeholder or a value published in this repository
+   * (see published-secrets.ts): anyone who has read the repository knows it.
+   */
+  refusePublished(name: string, raw: string): void {
+    if (!this.isProduction) return;
+    if (PLACEHOLDERS.some((p) => raw.toLowerCase().includes(p))) {
       throw new ConfigError(`${name} still holds a placeholder value; generate a real secret`);
     }
-    return parse(raw);
+    if (PUBLISHED_SECRETS.includes(raw)) throw publishedError(name);
   }
 }
 
-const PLACEHOLDERS = ['change-me', 'changeme', 'replace-me', 'secret-here', 'development-only'];
+const PLACEHOLDERS = ['change-me', 'changeme', 'replace-me', 'secret-here', 'development-only', 'example'];
+
+function publishedError(name: string): ConfigError {
+  return new ConfigError(`${name} holds a value published in this repository; generate your own (openssl rand -base64 32)`);
+}
+
+function parsedOrNothing(parse: (raw: string) => Buffer, raw: string): Buffer[] {
+  try {
+    return [parse(raw)];
+  } catch {
+    return [];
+  }
+}
 
 /** A stable key for development so the api and worker, started apart, agree without setup. */
 export function developmentKey(purpose: string): Buffer {

@@ -1,0 +1,43 @@
+import { ConfigError } from './env';
+import { mailConfig } from './mail.config';
+
+describe('mail config: SMTP transport security', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+  const load = (vars: Record<string, string>) => {
+    process.env = { ...vars };
+    return mailConfig();
+  };
+
+  it('requires STARTTLS on smtp:// in production (NODE_ENV unset included)', () => {
+    expect(load({ SMTP_URL: 'smtp://user:pass@mail.example.com:587' }).smtpRequireTls).toBe(true);
+    expect(load({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com:587' }).smtpRequireTls).toBe(true);
+  });
+
+  it('needs no STARTTLS on smtps://, which is TLS from the first byte', () => {
+    expect(load({ SMTP_URL: 'smtps://mail.example.com:465' }).smtpRequireTls).toBe(false);
+  });
+
+  it('sends plaintext in production only with SMTP_ALLOW_PLAINTEXT=true, and always outside production', () => {
+    expect(load({ SMTP_URL: 'smtp://mailpit:1025', SMTP_ALLOW_PLAINTEXT: 'true' }).smtpRequireTls).toBe(false);
+    expect(load({ SMTP_URL: 'smtp://mailpit:1025', SMTP_ALLOW_PLAINTEXT: 'false' }).smtpRequireTls).toBe(true);
+    expect(load({ NODE_ENV: 'test', SMTP_URL: 'smtp://127.0.0.1:2525' }).smtpRequireTls).toBe(false);
+    expect(load({ NODE_ENV: 'development', SMTP_URL: 'smtp://127.0.0.1:1025' }).smtpRequireTls).toBe(false);
+    expect(() => load({ SMTP_URL: 'smtp://mailpit:1025', SMTP_ALLOW_PLAINTEXT: 'maybe' })).toThrow(/^SMTP_ALLOW_PLAINTEXT must be true or false/);
+  });
+
+  it.each(['ignoreTLS=true', 'requireTLS=false', 'secure=false', 'tls.rejectUnauthorized=false'])(
+    'refuses an SMTP_URL whose query (%s) would switch TLS off behind the setting, in production',
+    (query) => {
+      expect(() => load({ SMTP_URL: `smtp://mail.example.com:587?${query}` })).toThrow(ConfigError);
+      expect(() => load({ SMTP_URL: `smtp://mail.example.com:587?${query}` })).toThrow(new RegExp(`^SMTP_URL must not set ${query.split('=')[0].replace('.', '\\.')} in production`));
+      expect(load({ SMTP_URL: `smtp://mail.example.com:587?${query}`, SMTP_ALLOW_PLAINTEXT: 'true' }).smtpUrl).toContain(query);
+    },
+  );
+
+  it('has no transport security to decide without SMTP_URL (.eml files)', () => {
+    expect(load({}).smtpRequireTls).toBe(false);
+  });
+});
