@@ -112,7 +112,10 @@ export class Env {
   secret(name: string, fallback: () => Buffer, parse: (raw: string) => Buffer, warn: (line: string) => void): Buffer {
     const raw = this.raw(name);
     if (raw === undefined) {
-      if (this.isProduction) throw new ConfigError(`${name} is required in production`);
+      if (this.isProduction) {
+        const why = this.raw('NODE_ENV') === undefined ? ' (NODE_ENV is unset, which means production; npm start sets development)' : '';
+        throw new ConfigError(`${name} is required in production${why}`);
+      }
       warn(`${name} is not set; using a development-only value. Set it before production.`);
       return fallback();
     }
@@ -131,10 +134,10 @@ export class Env {
    */
   refusePublished(name: string, raw: string): void {
     if (!this.isProduction) return;
+    if (PUBLISHED_SECRETS.includes(raw)) throw publishedError(name);
     if (PLACEHOLDERS.some((p) => raw.toLowerCase().includes(p))) {
       throw new ConfigError(`${name} still holds a placeholder value; generate a real secret`);
     }
-    if (PUBLISHED_SECRETS.includes(raw)) throw publishedError(name);
   }
 }
 
