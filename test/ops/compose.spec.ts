@@ -21,6 +21,7 @@ const composeSecrets = require('../../scripts/compose-secrets.js') as {
 interface Service {
   image?: string;
   build?: unknown;
+  pull_policy?: string;
   command?: string[];
   environment?: Record<string, string | number | boolean>;
   ports?: string[];
@@ -137,6 +138,9 @@ describe('ops: docker-compose.yml', () => {
       ['api', image],
       ['mail-worker', image],
     ]);
+    for (const [name, service] of appServices.filter(([, service]) => service.build === undefined)) {
+      expect({ name, pull_policy: service.pull_policy }).toEqual({ name, pull_policy: 'never' });
+    }
     expect(compose.services.mailpit.image).toMatch(/^axllent\/mailpit:v\d+\.\d+\.\d+$/);
   });
 

@@ -121,7 +121,8 @@ export class Env {
     }
     this.refusePublished(name, raw);
     const value = parse(raw);
-    // The same key written differently (base64 without padding, say) is still the published key.
+    // The same key written differently (base64 without padding, say) is still the published key;
+    // fallback() is the development key, which anyone can derive from the source.
     if (this.isProduction && [...PUBLISHED_SECRETS.flatMap((known) => parsedOrNothing(parse, known)), fallback()].some((known) => known.equals(value))) {
       throw publishedError(name);
     }

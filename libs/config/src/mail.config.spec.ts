@@ -37,6 +37,10 @@ describe('mail config: SMTP transport security', () => {
     },
   );
 
+  it('accepts a query that only insists on STARTTLS', () => {
+    expect(load({ SMTP_URL: 'smtp://mail.example.com:587?requireTLS=true' }).smtpRequireTls).toBe(true);
+  });
+
   it('has no transport security to decide without SMTP_URL (.eml files)', () => {
     expect(load({}).smtpRequireTls).toBe(false);
   });

@@ -38,7 +38,7 @@ function requireTls(env: Env, smtp: URL, allowPlaintext: boolean): boolean {
     return false;
   }
   // nodemailer lets the URL's query override the transport options, requireTLS included.
-  const downgrade = [...smtp.searchParams.keys()].find((key) => TLS_DOWNGRADES.includes(key));
+  const downgrade = [...smtp.searchParams].find(([key, value]) => TLS_DOWNGRADES.includes(key) && !(key === 'requireTLS' && value === 'true'))?.[0];
   if (downgrade !== undefined) {
     throw new ConfigError(`SMTP_URL must not set ${downgrade} in production (set SMTP_ALLOW_PLAINTEXT=true to allow plaintext SMTP)`);
   }
