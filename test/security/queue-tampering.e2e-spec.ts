@@ -13,7 +13,7 @@ import { startStack, to, type Stack } from '../support/stack';
  */
 describe('security: tampering with queued mail jobs', () => {
   let stack: Stack;
-  let queue: Queue<MailJobData>;
+  let queue: Queue<MailJobData<'password.reset-requested'>>;
   const attacker = `attacker@evil-${randomBytes(4).toString('hex')}.test`;
 
   beforeAll(async () => {
