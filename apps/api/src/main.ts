@@ -26,7 +26,7 @@ async function bootstrap(): Promise<void> {
   } catch (error) {
     fail(`cannot listen on port ${port}: ${(error as Error).message}`);
   }
-  logger.log(`Listening on http://localhost:${port} (API docs at /docs)`);
+  logger.log(`Listening on http://localhost:${port}`);
 }
 
 bootstrap().catch((error: unknown) => {
