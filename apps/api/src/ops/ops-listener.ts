@@ -32,7 +32,12 @@ export class OpsListener implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationBootstrap(): Promise<void> {
     const { port, host } = this.http.ops;
-    await this.server.listen({ port, host });
+    try {
+      await this.server.listen({ port, host });
+    } catch (error) {
+      // Named after the variables, so the operator knows it is not PORT that is taken.
+      throw new Error(`operators' port OPS_HOST=${host} OPS_PORT=${port}: ${(error as Error).message}`);
+    }
     this.logger.log(`Operators' endpoints (/metrics, /docs, /admin/queues) on ${this.url}`);
   }
 
