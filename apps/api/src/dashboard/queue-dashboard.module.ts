@@ -44,7 +44,7 @@ const ALLOWED_WRITES: ReadonlyMap<string, { status?: readonly string[] }> = new 
 ]);
 
 /** Whether a request only reads, or is one of the allowed writes. */
-export function isAllowedDashboardRequest(request: FastifyRequest): boolean {
+function isAllowedDashboardRequest(request: FastifyRequest): boolean {
   if (request.method === 'GET' || request.method === 'HEAD') return true;
   const route = request.routeOptions.url;
   if (route === undefined || !route.startsWith(DASHBOARD_PATH)) return false;
@@ -75,7 +75,7 @@ export class QueueDashboardModule implements OnModuleInit {
     if (!credentials) return;
     const board = new BullBoardFastifyAdapter().setBasePath(DASHBOARD_PATH);
     createBullBoard({
-      queues: [new BullMQAdapter(this.queue, { readOnlyMode: false, allowRetries: true })],
+      queues: [new BullMQAdapter(this.queue, { allowRetries: true, readOnlyMode: false })],
       serverAdapter: board,
       options: { uiConfig: { boardTitle: 'Mail queue' } },
     });
