@@ -16,5 +16,6 @@ COPY --from=build --chown=node:node /app/package.json ./
 USER node
 # The API (PORT) by default; the worker with `node dist/apps/mail-worker/apps/mail-worker/src/main.js`
 # (WORKER_PORT: health and metrics), migrations with `node dist/apps/api/apps/api/src/migrate.js`.
-EXPOSE 3000 3001
+# OPS_PORT (3002) is the API's operators' port (metrics, docs, dashboard): never publish it publicly.
+EXPOSE 3000 3001 3002
 CMD ["node", "dist/apps/api/apps/api/src/main.js"]

@@ -123,7 +123,7 @@ async function main() {
         await procs.waitForHttp(v.worker, v.workerPort, '/health/ready');
       }
       v.proc = procs.startNode(`api-${name}`, entry(root, 'api/apps/api/src/main.js'), {
-        env: { ...common, PORT: String(port), DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false' },
+        env: { ...common, PORT: String(port), OPS_PORT: '0', DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false' },
         logFile: path.join(LOGS, `api-${name}.log`),
       });
       live[`api${name}`] = v.proc;
@@ -262,7 +262,7 @@ async function main() {
       const jobs = Array.from({ length: 6000 }, (_, i) => {
         const id = randomUUID();
         const u = users[i % USERS];
-        return { name: 'password.reset-requested', data: { v: 1, userId: u.id, email: u.email, name: u.name, resetToken: v.sealer.seal(randomBytes(32).toString('base64url'), id) }, opts: { jobId: id, removeOnComplete: true } };
+        return { name: 'password.reset-requested', data: { v: 1, userId: u.id, email: u.email, name: u.name, resetToken: sealFor(v.sealer, randomBytes(32).toString('base64url'), { eventId: id, userId: u.id, email: u.email }) }, opts: { jobId: id, removeOnComplete: true } };
       });
       for (let i = 0; i < jobs.length; i += 1000) await v.queue.addBulk(jobs.slice(i, i + 1000));
       await v.queue.resume();
@@ -337,6 +337,15 @@ async function main() {
   const out = path.join(__dirname, 'results', `ab-${WORKLOAD}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   log(`written ${out}`);
+}
+
+/** Builds from before seal v2 bind the event id alone (and throw on a binding object); v2 binds the recipient too. */
+function sealFor(sealer, token, binding) {
+  try {
+    return sealer.seal(token, binding);
+  } catch {
+    return sealer.seal(token, binding.eventId);
+  }
 }
 
 function postJson(port, urlPath, body, agent) {

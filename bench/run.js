@@ -324,7 +324,7 @@ async function enqueueResetJobs(queue, sealer, users, count) {
       const id = randomUUID();
       jobs.push({
         name: 'password.reset-requested',
-        data: { v: 1, userId: user.id, email: user.email, name: user.name, resetToken: sealer.seal(randomBytes(32).toString('base64url'), id) },
+        data: { v: 1, userId: user.id, email: user.email, name: user.name, resetToken: sealer.seal(randomBytes(32).toString('base64url'), { eventId: id, userId: user.id, email: user.email }) },
         opts: { jobId: id },
       });
     }
@@ -412,7 +412,7 @@ async function main() {
     QUEUE_PREFIX,
     PAYLOAD_KEY: secrets.PAYLOAD_KEY,
   };
-  const apiEnv = { ...common, PORT: String(apiPort), DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false' };
+  const apiEnv = { ...common, PORT: String(apiPort), OPS_PORT: '0', DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false' };
 
   log(`database ${DATABASE_NAME}: drop, create, migrate`);
   await recreateDatabase(entries, apiEnv);

@@ -3,14 +3,14 @@
 // for docker-compose.yml (which reads .env for its ${...} values) and the matching URLs for
 // `npm start` (which reads .env in development), so the compose services and the processes on the
 // host agree. Mode 0600; an existing file is kept unless --force is given. Host ports overridden in
-// the environment (POSTGRES_PORT, REDIS_PORT, MAILPIT_SMTP_PORT, MAILPIT_UI_PORT, API_PORT) are
+// the environment (POSTGRES_PORT, REDIS_PORT, MAILPIT_SMTP_PORT, MAILPIT_UI_PORT, API_PORT, API_OPS_PORT) are
 // written too, so compose and the URLs keep agreeing.
 'use strict';
 const { randomBytes } = require('node:crypto');
 const { renameSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 
-const PORTS = { POSTGRES_PORT: '5432', REDIS_PORT: '6379', MAILPIT_SMTP_PORT: '1025', MAILPIT_UI_PORT: '8025', API_PORT: '3000' };
+const PORTS = { POSTGRES_PORT: '5432', REDIS_PORT: '6379', MAILPIT_SMTP_PORT: '1025', MAILPIT_UI_PORT: '8025', API_PORT: '3000', API_OPS_PORT: '3002' };
 
 /** The variables of the file. Passwords are hex so they need no escaping inside a URL. */
 function generateSecrets(env = process.env) {

@@ -232,6 +232,15 @@ describe('ops: docker-compose.yml', () => {
     expect(compose.services.api.depends_on).toMatchObject({ migrate: { condition: 'service_completed_successfully' } });
   });
 
+  it("publishes the API's operators' port on the host's loopback at most", () => {
+    const api = compose.services.api;
+    const { OPS_PORT: opsPort = '3002', OPS_HOST: opsHost } = environmentOf(api);
+    // Inside the compose network it must listen beyond the container's loopback to be reachable at all.
+    expect(opsHost).toBe('0.0.0.0');
+    const published = (api.ports ?? []).filter((port) => port.split(':').at(-1) === opsPort);
+    for (const port of published) expect({ port, loopbackOnly: port.startsWith('127.0.0.1:') }).toEqual({ port, loopbackOnly: true });
+  });
+
   describe('healthchecks', () => {
     let stack: Stack;
     beforeAll(async () => {

@@ -9,7 +9,7 @@ const basic = (username: string, password: string) => `Basic ${Buffer.from(`${us
 
 describe('ops: queue dashboard', () => {
   let stack: Stack;
-  const get = (path: string, authorization?: string) => rawRequest(stack.api.baseUrl, 'GET', path, { headers: authorization ? { authorization } : {} });
+  const get = (path: string, authorization?: string) => rawRequest(stack.opsUrl, 'GET', path, { headers: authorization ? { authorization } : {} });
 
   beforeAll(async () => {
     stack = await startStack({
@@ -20,14 +20,17 @@ describe('ops: queue dashboard', () => {
 
   it('refuses every path without the right credentials, with a Basic challenge', async () => {
     const wrong = [undefined, basic(ADMIN.username, 'not the password'), basic('someone', ADMIN.password), basic(ADMIN.username, ''), 'Bearer x', 'Basic !!!'];
-    for (const path of ['/admin/queues', '/admin/queues/', '/admin/queues/queue/mail', '/admin/queues/api/queues']) {
-      for (const authorization of wrong) {
-        const answer = await get(path, authorization);
-        expect({ path, authorization, status: answer.status }).toEqual({ path, authorization, status: 401 });
-        expect(answer.headers['www-authenticate']).toMatch(/^Basic realm="Queue dashboard"/);
-      }
+    // Every wrong kind on one path, one of them on the others: fewer than the 10 failed attempts an IP may make.
+    const cases = [
+      ...wrong.map((authorization) => ['/admin/queues', authorization] as const),
+      ...['/admin/queues/', '/admin/queues/queue/mail', '/admin/queues/api/queues'].flatMap((path) => [[path, undefined], [path, wrong[1]]] as const),
+    ];
+    for (const [path, authorization] of cases) {
+      const answer = await get(path, authorization);
+      expect({ path, authorization, status: answer.status }).toEqual({ path, authorization, status: 401 });
+      expect(answer.headers['www-authenticate']).toMatch(/^Basic realm="Queue dashboard"/);
     }
-    const retry = await rawRequest(stack.api.baseUrl, 'PUT', '/admin/queues/api/queues/mail/retry/failed');
+    const retry = await rawRequest(stack.opsUrl, 'PUT', '/admin/queues/api/queues/mail/retry/failed');
     expect(retry.status).toBe(401);
   });
 
@@ -41,7 +44,7 @@ describe('ops: queue dashboard', () => {
     expect(queues.status).toBe(200);
     expect(queues.json.queues.map((queue: { name: string }) => queue.name)).toEqual(['mail']);
     // Elsewhere the strict policy stays.
-    expect((await get('/health/live')).headers['content-security-policy']).toContain("default-src 'none'");
+    expect((await get('/metrics')).headers['content-security-policy']).toContain("default-src 'none'");
   });
 
   it('retries a failed job from the dashboard', async () => {
@@ -54,9 +57,66 @@ describe('ops: queue dashboard', () => {
 
     stack.sink.acceptRecipient(email);
     const delivered = stack.sink.waitFor(to(email), 15_000);
-    const retry = await rawRequest(stack.api.baseUrl, 'PUT', `/admin/queues/api/queues/mail/${id}/retry`, { headers: { authorization: auth } });
+    const retry = await rawRequest(stack.opsUrl, 'PUT', `/admin/queues/api/queues/mail/${id}/retry`, { headers: { authorization: auth } });
     expect(retry.status).toBe(204);
     expect((await delivered).messageId).toContain(id);
+  });
+
+  it('refuses, on the server, every action that would edit, add, promote or remove jobs', async () => {
+    const email = uniqueEmail('dashboard-edit');
+    stack.sink.rejectRecipient(email, 550);
+    expect((await stack.api.post('/auth/register', { email, password: strongPassword() })).status).toBe(201);
+    const [{ id }] = await stack.sql<{ id: string }>(`select id from outbox where payload->>'email' = ?`, [email]);
+    const auth = basic(ADMIN.username, ADMIN.password);
+    await eventually(async () => (await get(`/admin/queues/api/queues/mail/${id}`, auth)).json?.status === 'failed', 15_000, 'the job failed');
+
+    const attacker = uniqueEmail('dashboard-attacker');
+    const json = { authorization: auth, 'content-type': 'application/json' };
+    const refused: Array<[method: string, path: string, body?: unknown]> = [
+      ['PATCH', `/admin/queues/api/queues/mail/${id}/update-data`, { data: { email: attacker } }],
+      ['POST', '/admin/queues/api/queues/mail/add', { name: 'password.reset-requested', data: { email: attacker }, options: {} }],
+      ['PUT', `/admin/queues/api/queues/mail/${id}/promote`],
+      ['PUT', '/admin/queues/api/queues/mail/promote'],
+      ['PUT', `/admin/queues/api/queues/mail/${id}/clean`],
+      ['PUT', '/admin/queues/api/queues/mail/clean/wait'],
+      ['PUT', '/admin/queues/api/queues/mail/retry/completed'],
+      ['PUT', '/admin/queues/api/queues/mail/pause'],
+      ['PUT', '/admin/queues/api/queues/pause'],
+      ['PUT', '/admin/queues/api/queues/mail/empty'],
+      ['PUT', '/admin/queues/api/queues/mail/obliterate'],
+      ['PUT', '/admin/queues/api/queues/mail/concurrency', { concurrency: 1 }],
+    ];
+    for (const [method, path, body] of refused) {
+      const answer = await rawRequest(stack.opsUrl, method, path, { headers: body === undefined ? { authorization: auth } : json, body: body === undefined ? undefined : JSON.stringify(body) });
+      expect({ method, path, status: answer.status }).toEqual({ method, path, status: 403 });
+    }
+    const job = (await get(`/admin/queues/api/queues/mail/${id}`, auth)).json;
+    expect({ status: job.status, email: job.job.data.email }).toEqual({ status: 'failed', email });
+    const queue = (await get('/admin/queues/api/queues', auth)).json.queues[0];
+    expect(queue.isPaused).toBe(false);
+    expect(stack.sink.messages.filter(to(attacker))).toEqual([]);
+  });
+});
+
+describe('ops: queue dashboard sign-in attempts', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password }, withoutWorker: true });
+  });
+  afterAll(() => stack?.close());
+
+  it('answers 429 with Retry-After after 10 failed attempts from one IP, right credentials included', async () => {
+    const page = (authorization?: string) => rawRequest(stack.opsUrl, 'GET', '/admin/queues/api/queues', { headers: authorization ? { authorization } : {} });
+    // A request without credentials is a browser asking for the challenge, not a guess.
+    for (let i = 0; i < 3; i++) expect((await page()).status).toBe(401);
+    for (let i = 1; i <= 10; i++) expect({ attempt: i, status: (await page(basic(ADMIN.username, `guess ${i}`))).status }).toEqual({ attempt: i, status: 401 });
+
+    for (const authorization of [basic(ADMIN.username, 'guess 11'), basic(ADMIN.username, ADMIN.password)]) {
+      const throttled = await page(authorization);
+      expect(throttled.status).toBe(429);
+      expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(throttled.headers['retry-after'])).toBeLessThanOrEqual(15 * 60);
+    }
   });
 });
 
@@ -69,7 +129,7 @@ describe('ops: queue dashboard without credentials configured', () => {
 
   it('is not mounted at all', async () => {
     for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
-      const answer = await rawRequest(stack.api.baseUrl, 'GET', path, { headers: { authorization: basic(ADMIN.username, ADMIN.password) } });
+      const answer = await rawRequest(stack.opsUrl, 'GET', path, { headers: { authorization: basic(ADMIN.username, ADMIN.password) } });
       expect({ path, status: answer.status }).toEqual({ path, status: 404 });
     }
   });

@@ -78,7 +78,7 @@ describe('ops: request ids and structured logs', () => {
     await rawRequest(stack.api.baseUrl, 'GET', `/reset-password?token=${token}`, { headers: { 'x-request-id': requestId } });
     const probeId = `probe-${Date.now()}`;
     await rawRequest(stack.api.baseUrl, 'GET', '/health/ready', { headers: { 'x-request-id': probeId } });
-    await rawRequest(stack.api.baseUrl, 'GET', '/metrics', { headers: { 'x-request-id': probeId } });
+    await rawRequest(stack.opsUrl, 'GET', '/metrics', { headers: { 'x-request-id': probeId } });
 
     await eventually(() => capture.lines().some((line) => line.requestId === requestId && line.res !== undefined), 5_000, 'the page line');
     const page = capture.lines().find((line) => line.requestId === requestId && line.res !== undefined)!;

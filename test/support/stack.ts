@@ -5,6 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue } from 'bullmq';
 import { MAIL_QUEUE, redisOptions } from '@accounts/mail';
 import { createApiApp } from '../../apps/api/src/api.app';
+import { OpsListener } from '../../apps/api/src/ops/ops-listener';
 import { createMailWorker } from '../../apps/mail-worker/src/main';
 import { ApiClient } from './api-client';
 import { SmtpSink, type ReceivedMail } from './smtp-sink';
@@ -13,6 +14,8 @@ import { SmtpSink, type ReceivedMail } from './smtp-sink';
 export interface Stack {
   api: ApiClient;
   apiApp: NestFastifyApplication;
+  /** The API's operators' listener (metrics, docs, dashboard), on a free loopback port. */
+  opsUrl: string;
   worker: INestApplication | undefined;
   sink: SmtpSink;
   prefix: string;
@@ -45,6 +48,7 @@ export async function startStack({ env = {}, withoutWorker = false }: StackOptio
   const stack: Stack = {
     api: new ApiClient(await apiApp.getUrl()),
     apiApp,
+    opsUrl: apiApp.get(OpsListener).url,
     worker: undefined,
     sink,
     prefix,

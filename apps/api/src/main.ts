@@ -24,9 +24,9 @@ async function bootstrap(): Promise<void> {
   try {
     await app.listen({ port, host: '0.0.0.0' });
   } catch (error) {
-    fail(`cannot listen on port ${port}: ${(error as Error).message}`);
+    fail(`cannot listen (PORT=${port}): ${(error as Error).message}`);
   }
-  logger.log(`Listening on http://localhost:${port} (API docs at /docs)`);
+  logger.log(`Listening on http://localhost:${port}`);
 }
 
 bootstrap().catch((error: unknown) => {

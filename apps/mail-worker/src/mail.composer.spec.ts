@@ -10,14 +10,20 @@ describe('MailComposer', () => {
   const recipient = { v: 1 as const, userId: 'u1', email: 'ann@example.com', name: null };
 
   it('builds links under APP_URL, including its path, with the token opened for this event', () => {
-    const mail = composer.compose('password.reset-requested', { ...recipient, resetToken: sealer.seal('tok/en+=', 'event-1') }, 'event-1');
+    const mail = composer.compose('password.reset-requested', { ...recipient, resetToken: sealer.seal('tok/en+=', { eventId: 'event-1', ...recipient }) }, 'event-1');
     expect(mail.to).toBe('ann@example.com');
     expect(mail.text).toContain('https://example.com/accounts/reset-password?token=tok%2Fen%2B%3D');
   });
 
   it('refuses a token sealed for another event', () => {
-    const payload = { ...recipient, resetToken: sealer.seal('token', 'event-1') };
+    const payload = { ...recipient, resetToken: sealer.seal('token', { eventId: 'event-1', ...recipient }) };
     expect(() => composer.compose('password.reset-requested', payload, 'event-2')).toThrow(PayloadSealError);
+  });
+
+  it('refuses a token whose event was redirected to another recipient or user', () => {
+    const resetToken = sealer.seal('token', { eventId: 'event-1', ...recipient });
+    expect(() => composer.compose('password.reset-requested', { ...recipient, email: 'eve@example.com', resetToken }, 'event-1')).toThrow(PayloadSealError);
+    expect(() => composer.compose('password.reset-requested', { ...recipient, userId: 'u2', resetToken }, 'event-1')).toThrow(PayloadSealError);
   });
 
   it('greets by name, and neutrally when the name is missing or blank', () => {

@@ -29,7 +29,8 @@ const SINGLE_ADDRESS = /^[^\s@,;<>()"\\]+@[^\s@,;<>()"\\]+$/;
 
 /**
  * Turns an event into a mail. Every link starts with APP_URL and nothing from the event decides
- * where a link points; tokens are opened here, bound to the event they were sealed for.
+ * where a link points; tokens are opened here, bound to the event, user and recipient they were
+ * sealed for.
  */
 @Injectable()
 export class MailComposer {
@@ -68,7 +69,8 @@ export class MailComposer {
     }
     const open = (token: SealedToken) => {
       if (typeof token?.sealed !== 'string') throw new MalformedEventError(`${name} carries a malformed sealed token`);
-      return this.sealer.open(token, eventId);
+      // Bound to the address the mail goes to: a job whose recipient was changed cannot be opened.
+      return this.sealer.open(token, { eventId, userId: payload.userId, email: payload.email });
     };
     const context: TemplateContext = {
       appName: this.app.name,

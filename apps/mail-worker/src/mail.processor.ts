@@ -4,7 +4,7 @@ import { Inject, Logger, type OnApplicationBootstrap, type OnModuleDestroy } fro
 import type { ConfigType } from '@nestjs/config';
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import { mailConfig, queueConfig, redactUrl } from '@accounts/config';
-import { MAIL_EVENT_NAMES, MAIL_QUEUE, type MailEventName, type MailJobData } from '@accounts/mail';
+import { MAIL_EVENT_NAMES, MAIL_QUEUE, PayloadSealError, type MailEventName, type MailJobData } from '@accounts/mail';
 import { JobLogContext } from './job-log-context';
 import { MailMetrics } from './mail-metrics';
 import { MailComposer, MalformedEventError } from './mail.composer';
@@ -12,7 +12,7 @@ import { MailSender } from './mail.sender';
 
 /**
  * Consumes the mail queue: compose, send, done. Failures that a retry cannot fix (an unknown or
- * malformed event, a permanent SMTP rejection) end the job at once; everything else is rethrown
+ * malformed event, a seal that does not open, a permanent SMTP rejection) end the job at once; everything else is rethrown
  * so BullMQ retries it with the producer's backoff. The worker is started by hand (no autorun) so
  * it takes its first job with the configured concurrency and rate cap already applied.
  */
@@ -102,7 +102,9 @@ export class MailProcessor extends WorkerHost implements OnApplicationBootstrap,
       this.metrics.observeSend(name, (Date.now() - started) / 1000);
       this.logger.log(`Sent ${name} (event ${job.id})${where} in ${Date.now() - started} ms`);
     } catch (error) {
-      if (error instanceof MalformedEventError) throw new UnrecoverableError(error.message);
+      // A seal that does not open for this event and recipient (a job edited in Redis, or a retired
+      // seal format) opens no better on a retry: fail it for good, never send it.
+      if (error instanceof MalformedEventError || error instanceof PayloadSealError) throw new UnrecoverableError(error.message);
       if (isPermanentSmtpRejection(error)) {
         throw new UnrecoverableError(`SMTP server refused the message permanently: ${(error as Error).message}`);
       }

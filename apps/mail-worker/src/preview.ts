@@ -75,7 +75,7 @@ export async function previewMail(options: PreviewOptions): Promise<PreviewedMai
     for (const sample of SAMPLES[event] as Array<Sample<typeof event>>) {
       const name = sample.variant ? `${event}.${sample.variant}` : event;
       const eventId = `preview-${name}`;
-      const mail = composer.compose(event, sample.payload((token) => sealer.seal(token, eventId)), eventId);
+      const mail = composer.compose(event, sample.payload((token) => sealer.seal(token, { eventId, userId: recipient.userId, email: recipient.email })), eventId);
       const htmlFile = join(options.outDir, `${name}.html`);
       const textFile = join(options.outDir, `${name}.txt`);
       await writeFile(htmlFile, mail.html);

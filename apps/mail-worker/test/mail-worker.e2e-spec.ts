@@ -119,9 +119,10 @@ describe('mail worker over SMTP', () => {
   it('sends a confirmation link for user.registered with a token, sealed for that event only', async () => {
     const to = address('registered');
     const token = randomBytes(32).toString('base64url');
+    const who = recipient(to, 'Ann');
     const id = await publish(queue, 'user.registered', (eventId) => ({
-      ...recipient(to, 'Ann'),
-      confirmationToken: sealer.seal(token, eventId),
+      ...who,
+      confirmationToken: sealer.seal(token, { eventId, ...who }),
     }));
 
     const mail = await sink.waitFor((m) => m.to === to);
@@ -161,9 +162,10 @@ describe('mail worker over SMTP', () => {
   it('sends a fresh confirmation link for email.confirmation-requested', async () => {
     const to = address('resend');
     const token = randomBytes(32).toString('base64url');
+    const who = recipient(to);
     await publish(queue, 'email.confirmation-requested', (eventId) => ({
-      ...recipient(to),
-      confirmationToken: sealer.seal(token, eventId),
+      ...who,
+      confirmationToken: sealer.seal(token, { eventId, ...who }),
     }));
 
     const mail = await sink.waitFor((m) => m.to === to);
@@ -174,7 +176,8 @@ describe('mail worker over SMTP', () => {
   it('sends a reset link whose token survives URL encoding', async () => {
     const to = address('reset');
     const token = 'a+b/c=d&e f';
-    await publish(queue, 'password.reset-requested', (eventId) => ({ ...recipient(to), resetToken: sealer.seal(token, eventId) }));
+    const who = recipient(to);
+    await publish(queue, 'password.reset-requested', (eventId) => ({ ...who, resetToken: sealer.seal(token, { eventId, ...who }) }));
 
     const mail = await sink.waitFor((m) => m.to === to);
     expect(mail.subject).toBe('Reset your Accounts password');

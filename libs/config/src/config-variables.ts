@@ -26,6 +26,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'APP_URL', default: 'http://localhost:3000', processes: both, description: 'public base URL; every emailed link and the JWT issuer come from it' },
 
   { name: 'PORT', default: '3000', processes: api, description: 'HTTP port of the API' },
+  { name: 'OPS_PORT', default: '3002', processes: api, description: 'operators\' port of the API: `/metrics`, `/docs`, `/admin/queues`' },
+  { name: 'OPS_HOST', default: '127.0.0.1', processes: api, description: 'address the operators\' port listens on; keep it off the public network' },
   { name: 'TRUST_PROXY', default: '0', processes: api, description: 'proxy hops whose X-Forwarded-For is trusted' },
   { name: 'CORS_ORIGINS', default: null, processes: api, description: 'comma-separated browser origins allowed to call the API' },
   { name: 'DATABASE_URL', default: 'postgres://postgres:postgres@localhost:5432/accounts', processes: api, description: 'PostgreSQL' },

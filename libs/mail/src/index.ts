@@ -1,5 +1,5 @@
 export * from './mail.events';
-export { PayloadSealer, PayloadSealError } from './payload-sealer';
+export { PayloadSealer, PayloadSealError, type SealBinding } from './payload-sealer';
 export { OutboxEvent } from './outbox-event.entity';
 export { OutboxService, type EventContext } from './outbox.service';
 export { OutboxRelay } from './outbox.relay';

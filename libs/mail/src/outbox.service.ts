@@ -7,6 +7,7 @@ import { PayloadSealer } from './payload-sealer';
 /** Helpers a payload builder gets: the event's id and a way to seal tokens bound to it. */
 export interface EventContext {
   eventId: string;
+  /** Seals a token for this event and the payload's recipient (`userId` and `email`, as built). */
   seal(token: string): SealedToken;
 }
 
@@ -28,7 +29,21 @@ export class OutboxService {
   ): OutboxEvent {
     const event = new OutboxEvent();
     event.name = name;
-    event.payload = build({ eventId: event.id, seal: (token) => this.sealer.seal(token, event.id) });
+    // The recipient is known only once the payload is built, so seal() hands out placeholders that
+    // are filled right after, bound to the payload's own userId and email.
+    const unsealed: Array<[SealedToken, string]> = [];
+    const payload = build({
+      eventId: event.id,
+      seal: (token) => {
+        const placeholder: SealedToken = { sealed: '' };
+        unsealed.push([placeholder, token]);
+        return placeholder;
+      },
+    });
+    for (const [placeholder, token] of unsealed) {
+      placeholder.sealed = this.sealer.seal(token, { eventId: event.id, userId: payload.userId, email: payload.email }).sealed;
+    }
+    event.payload = payload;
     em.persist(event);
     this.pending.add(em);
     return event;

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { onRequestHookHandler } from 'fastify';
+import type { FastifyReply, onRequestAsyncHookHandler } from 'fastify';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 export interface Credentials {
   username: string;
@@ -24,15 +25,50 @@ export function hasCredentials(authorization: string | undefined, expected: Cred
   return match !== null && colon !== -1 && userMatches && passwordMatches;
 }
 
-/** An onRequest hook that lets through only requests with these credentials; others get 401 and a Basic challenge. */
-export function basicAuth(expected: Credentials, realm: string): onRequestHookHandler {
-  return (request, reply, done) => {
-    if (hasCredentials(request.headers.authorization, expected)) return done();
-    reply
-      .code(401)
-      .header('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`)
-      .header('Cache-Control', 'no-store')
-      .type('text/plain; charset=utf-8')
-      .send('Authentication required');
+/** Failed logins per client IP before the dashboard answers 429, and the window they count in. */
+export const LOGIN_ATTEMPTS = 10;
+export const LOGIN_WINDOW_SECONDS = 15 * 60;
+
+/**
+ * An onRequest hook that lets through only requests with these credentials; others get 401 and a
+ * Basic challenge. Wrong credentials count against the client's IP: past LOGIN_ATTEMPTS in the
+ * window it answers 429 with Retry-After, right credentials included, until the window ends. A
+ * request without credentials (a browser's first one) is not an attempt.
+ */
+export function basicAuth(expected: Credentials, realm: string): onRequestAsyncHookHandler {
+  // In process memory, per replica: enough for an operators' port that is not public, and it keeps
+  // the dashboard's login working whatever state Redis is in.
+  const failures = new RateLimiterMemory({ keyPrefix: 'dashboard-login', points: LOGIN_ATTEMPTS, duration: LOGIN_WINDOW_SECONDS });
+  return async (request, reply) => {
+    const { authorization } = request.headers;
+    if (authorization === undefined) return challenge(reply, realm);
+    const spent = await failures.get(request.ip);
+    if (spent !== null && spent.remainingPoints <= 0) return tooManyAttempts(reply, spent);
+    if (hasCredentials(authorization, expected)) return;
+    try {
+      await failures.consume(request.ip);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return tooManyAttempts(reply, rejection);
+      throw rejection;
+    }
+    return challenge(reply, realm);
   };
+}
+
+function challenge(reply: FastifyReply, realm: string): FastifyReply {
+  return reply
+    .code(401)
+    .header('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`)
+    .header('Cache-Control', 'no-store')
+    .type('text/plain; charset=utf-8')
+    .send('Authentication required');
+}
+
+function tooManyAttempts(reply: FastifyReply, state: RateLimiterRes): FastifyReply {
+  return reply
+    .code(429)
+    .header('Retry-After', String(Math.max(1, Math.ceil(state.msBeforeNext / 1000))))
+    .header('Cache-Control', 'no-store')
+    .type('text/plain; charset=utf-8')
+    .send('Too many failed sign-in attempts; try again later');
 }

@@ -4,11 +4,12 @@ import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { HttpAdapterHost } from '@nestjs/core';
 import type { Queue } from 'bullmq';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { adminConfig } from '@accounts/config';
 import { MAIL_QUEUE, MailQueueModule } from '@accounts/mail';
+import { OpsListener } from '../ops/ops-listener';
+import { OpsModule } from '../ops/ops.module';
 import { basicAuth } from './basic-auth';
 
 export const DASHBOARD_PATH = '/admin/queues';
@@ -30,16 +31,41 @@ const DASHBOARD_CSP = [
 ].join('; ');
 
 /**
- * The queue dashboard (bull-board) at /admin/queues: waiting, delayed, failed jobs of the mail
- * queue, failed ones retryable. Mounted only when ADMIN_USERNAME and ADMIN_PASSWORD are set, and
- * every path under it, its JSON API included, asks for those credentials (HTTP Basic).
+ * The writes the dashboard allows, by route (under DASHBOARD_PATH) and the statuses each accepts:
+ * retrying failed jobs (their seals are checked again by the worker) and cleaning finished ones.
+ * Editing a job's data, adding, promoting or removing a job, pausing or emptying the queue are
+ * refused here, on the server: bull-board's `allowRetries` only hides buttons, and its
+ * `readOnlyMode` would refuse retries too.
  */
-@Module({ imports: [MailQueueModule] })
+const ALLOWED_WRITES: ReadonlyMap<string, { status?: readonly string[] }> = new Map([
+  ['PUT /api/queues/:queueName/:jobId/retry', {}],
+  ['PUT /api/queues/:queueName/retry/:queueStatus', { status: ['failed'] }],
+  ['PUT /api/queues/:queueName/clean/:queueStatus', { status: ['failed', 'completed'] }],
+]);
+
+/** Whether a request only reads, or is one of the allowed writes. */
+function isAllowedDashboardRequest(request: FastifyRequest): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD') return true;
+  const route = request.routeOptions.url;
+  if (route === undefined || !route.startsWith(DASHBOARD_PATH)) return false;
+  const allowed = ALLOWED_WRITES.get(`${request.method} ${route.slice(DASHBOARD_PATH.length)}`);
+  if (!allowed) return false;
+  const status = (request.params as { queueStatus?: string }).queueStatus;
+  return allowed.status === undefined || (status !== undefined && allowed.status.includes(status));
+}
+
+/**
+ * The queue dashboard (bull-board) at /admin/queues on the operators' listener: waiting, delayed,
+ * failed jobs of the mail queue, failed ones retryable, nothing editable. Mounted only when
+ * ADMIN_USERNAME and ADMIN_PASSWORD are set, and every path under it, its JSON API included, asks
+ * for those credentials (HTTP Basic, failed attempts limited per client IP).
+ */
+@Module({ imports: [MailQueueModule, OpsModule] })
 export class QueueDashboardModule implements OnModuleInit {
   private readonly logger = new Logger('QueueDashboard');
 
   constructor(
-    private readonly adapterHost: HttpAdapterHost,
+    private readonly ops: OpsListener,
     @Inject(adminConfig.KEY) private readonly admin: ConfigType<typeof adminConfig>,
     @InjectQueue(MAIL_QUEUE) private readonly queue: Queue,
   ) {}
@@ -53,11 +79,18 @@ export class QueueDashboardModule implements OnModuleInit {
       serverAdapter: board,
       options: { uiConfig: { boardTitle: 'Mail queue' } },
     });
-    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     // An encapsulated scope: its hooks guard and label the dashboard's routes and no others.
-    void fastify.register(
+    void this.ops.server.register(
       async (scope) => {
         scope.addHook('onRequest', basicAuth(credentials, 'Queue dashboard'));
+        scope.addHook('onRequest', async (request, reply) => {
+          if (isAllowedDashboardRequest(request)) return;
+          return reply
+            .code(403)
+            .header('Cache-Control', 'no-store')
+            .type('text/plain; charset=utf-8')
+            .send('The queue dashboard is read-only, except for retrying failed jobs and cleaning finished ones');
+        });
         scope.addHook('onSend', (_request, reply, payload, done) => {
           reply.header('Content-Security-Policy', DASHBOARD_CSP);
           done(null, payload);
@@ -66,6 +99,6 @@ export class QueueDashboardModule implements OnModuleInit {
       },
       { prefix: DASHBOARD_PATH },
     );
-    this.logger.log(`Queue dashboard at ${DASHBOARD_PATH} (HTTP Basic, user ${credentials.username})`);
+    this.logger.log(`Queue dashboard at ${DASHBOARD_PATH} on the operators' port (HTTP Basic, user ${credentials.username})`);
   }
 }

@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { appConfig } from '@accounts/config';
+import { OpsListener } from '../ops/ops-listener';
 
 /** The name of the bearer scheme in the document (`@ApiBearerAuth(BEARER_AUTH)`). */
 export const BEARER_AUTH = 'bearer';
@@ -13,7 +14,7 @@ export const OPENAPI_JSON_PATH = '/docs/openapi.json';
 
 /**
  * Swagger UI loads its scripts and styles from /docs itself and sets inline styles. This policy
- * allows exactly that on /docs, while every other path keeps the strict one of api.app.ts.
+ * allows exactly that on /docs, while every other path keeps a strict one.
  */
 const DOCS_CSP = [
   "default-src 'none'",
@@ -27,8 +28,8 @@ const DOCS_CSP = [
   "form-action 'none'",
 ].join('; ');
 
-/** The document describes the JSON API and the operations endpoints, not the HTML pages. */
-const DOCUMENTED = /^\/(api\/|health\/|metrics$)/;
+/** The document describes the JSON API and the health endpoints, not the HTML pages. */
+const DOCUMENTED = /^\/(api\/|health\/)/;
 
 /** Swagger UI's files we serve, from swagger-ui-dist; nothing else of that directory is reachable. */
 const UI_FILES: Record<string, string> = {
@@ -73,8 +74,9 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
 }
 
 /**
- * Serves Swagger UI at /docs and the document at /docs/openapi.json, under a CSP of their own.
- * The document is built once, here, so a decorator mistake stops the start instead of a request.
+ * Serves Swagger UI at /docs and the document at /docs/openapi.json, under a CSP of their own, on
+ * the operators' listener (not the public port). The document is built once, here, so a decorator
+ * mistake stops the start instead of a request.
  */
 export function serveDocs(app: NestFastifyApplication): void {
   const { name } = appConfig();
@@ -82,7 +84,7 @@ export function serveDocs(app: NestFastifyApplication): void {
   const page = uiPage(name);
   const uiDir = dirname(require.resolve('swagger-ui-dist/package.json'));
   const files = new Map(Object.entries(UI_FILES).map(([file, type]) => [file, { type, body: readFileSync(join(uiDir, file)) }]));
-  const fastify = app.getHttpAdapter().getInstance();
+  const fastify = app.get(OpsListener).server;
 
   const docs = (reply: FastifyReply, type: string, body: string | Buffer, cache: string) =>
     reply.header('Content-Security-Policy', DOCS_CSP).header('Cache-Control', cache).type(type).send(body);

@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@accounts/auth';
+import { OpsModule } from '../ops/ops.module';
 import { ApiMetrics } from './api-metrics';
-import { MetricsController } from './metrics.controller';
+import { MetricsEndpoint } from './metrics-endpoint';
 
-/** The API's Prometheus metrics; api.app.ts feeds it every answered request. */
+/** The API's Prometheus metrics; api.app.ts feeds it every answered request, the operators' listener serves them. */
 @Module({
-  imports: [AuthModule],
-  controllers: [MetricsController],
-  providers: [ApiMetrics],
+  imports: [AuthModule, OpsModule],
+  providers: [ApiMetrics, MetricsEndpoint],
   exports: [ApiMetrics],
 })
 export class MetricsModule {}
