@@ -80,6 +80,25 @@ describe('security: unconfirmed accounts expire', () => {
     for (const claim of claims) expect(await exists(claim.userId)).toBe(false);
   });
 
+  it('answers registrations and resends racing the purge normally, whichever wins', async () => {
+    const claims = await Promise.all(Array.from({ length: 8 }, () => createAccount(stack, { label: 'stale-race', confirmed: false })));
+    for (const claim of claims) await age(claim.userId);
+
+    const answers = await Promise.all([
+      purge(stack).then(() => 'purged'),
+      ...claims.map((claim, i) =>
+        i % 2 === 0
+          ? stack.api.post('/auth/register', { email: claim.email, password: strongPassword() }).then((r) => r.status)
+          : stack.api.post('/auth/email/resend', { email: claim.email }).then((r) => r.status),
+      ),
+    ]);
+
+    expect(answers).toEqual(['purged', ...claims.map(() => 202)]);
+    for (const claim of claims) {
+      expect((await stack.sql('select 1 from users where email_canonical = ?', [claim.email])).length).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('never deletes an unconfirmed account while confirmation is off', async () => {
     const account = await createAccount(unconfirmedStack, { label: 'kept-no-confirmation', confirmed: false });
     await age(account.userId);

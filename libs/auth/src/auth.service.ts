@@ -1,4 +1,4 @@
-import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authConfig } from '@accounts/config';
@@ -38,12 +38,6 @@ export interface SignedIn {
 }
 
 /**
- * For flows that issue a token to an existing account: the lock keeps the unconfirmed-account
- * cleaner off the row (it skips locked rows), and a row it deleted meanwhile reads as absent.
- */
-const LOCKED = { lockMode: LockMode.PESSIMISTIC_WRITE } as const;
-
-/**
  * Who an event goes to. Until the address is confirmed the name is left out: anyone can register
  * someone else's address, and their text must not reach that inbox.
  */
@@ -80,7 +74,7 @@ export class AuthService {
     const mailAllowed = await this.mailAllowed(input.email);
     try {
       return await this.em.transactional(async (em) => {
-        const existing = await em.getRepository(User).findByEmail(input.email, LOCKED);
+        const existing = await em.getRepository(User).findByEmailHeld(input.email);
         if (existing) {
           if (!confirm) throw new EmailTakenError();
           if (mailAllowed) await this.noticeRepeatedRegistration(em, existing, passwordHash);
@@ -151,7 +145,7 @@ export class AuthService {
   async confirmEmail(token: string): Promise<UserView> {
     return this.em.transactional(async (em) => {
       const spent = await this.tokens.consume(em, TokenPurpose.EmailConfirmation, token);
-      const user = await em.findOneOrFail(User, spent.userId, LOCKED);
+      const user = await em.findOneOrFail(User, spent.userId);
       if (!user.emailConfirmed) {
         if (spent.passwordHash) user.passwordHash = spent.passwordHash;
         user.emailConfirmedAt = new Date();
@@ -165,7 +159,7 @@ export class AuthService {
   async resendConfirmation(email: string): Promise<void> {
     if (!(await this.mailAllowed(email))) return;
     await this.em.transactional(async (em) => {
-      const user = await em.getRepository(User).findByEmail(email, LOCKED);
+      const user = await em.getRepository(User).findByEmailHeld(email);
       if (!user || user.emailConfirmed) return;
       await this.requestConfirmation(em, user);
     });
@@ -174,7 +168,7 @@ export class AuthService {
   async forgotPassword(email: string): Promise<void> {
     if (!(await this.mailAllowed(email))) return;
     await this.em.transactional(async (em) => {
-      const user = await em.getRepository(User).findByEmail(email, LOCKED);
+      const user = await em.getRepository(User).findByEmailHeld(email);
       if (!user) return;
       const token = await this.tokens.issue(em, user, TokenPurpose.PasswordReset, this.config.resetTokenTtlMs);
       this.outbox.record(em, 'password.reset-requested', ({ seal }) => ({ ...recipient(user), resetToken: seal(token) }));
