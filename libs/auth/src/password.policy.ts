@@ -12,13 +12,14 @@ export const PASSWORD_MAX_LENGTH = 128;
 /** zxcvbn's scale runs 0..4; 3 means "safely unguessable" (about 10^8 guesses and up). */
 const MIN_SCORE = 3;
 /**
- * The estimate looks at this many leading characters only: its cost grows steeply with length (a
- * 128-character password takes over a second of CPU on the event loop), and a password whose first
- * 64 characters are hard to guess is hard to guess. Nothing is truncated for hashing.
+ * The estimate reads this many leading characters only (zxcvbn's `maxLength`): its cost grows
+ * steeply with length, and a 128-character password would hold the event loop for over a second.
+ * A password whose first 64 characters are hard to guess is hard to guess; one whose first 64 are
+ * guessable is refused whatever follows. Nothing is truncated for hashing.
  */
 const ESTIMATE_MAX_LENGTH = 64;
 /** Bounds the l33t variants tried per password, the other steep cost, without missing `p4ssw0rd`. */
-const L33T_MAX_SUBSTITUTIONS = 20;
+const L33T_MAX_SUBSTITUTIONS = 10;
 
 /** Whose password it is: the address and name count as dictionary words against it. */
 export interface PasswordOwner {
