@@ -9,10 +9,10 @@ describe('password recovery and change', () => {
   });
   afterAll(() => stack.close());
 
-  async function signUp(label: string) {
+  async function signUp(label: string, name = 'Sam') {
     const email = uniqueEmail(label);
     const password = strongPassword();
-    await stack.api.post('/auth/register', { email, password, name: 'Sam' });
+    await stack.api.post('/auth/register', { email, password, name });
     await stack.sink.waitFor(to(email)); // the welcome mail, so later waits see only what follows
     const login = await stack.api.post('/auth/login', { email, password });
     return { email, password, session: login.body as { accessToken: string; refreshToken: string } };
@@ -76,6 +76,21 @@ describe('password recovery and change', () => {
     expect(weak.status).toBe(400);
     expect(weak.body.code).toBe('PASSWORD_TOO_WEAK');
     expect((await stack.api.post('/auth/password/reset', { token, password: strongPassword() })).status).toBe(204);
+  });
+
+  it("judges a new password against the account's stored name, on reset and on change", async () => {
+    const { email, password, session } = await signUp('own-name', 'Jo Quillfeather');
+    const ownName = 'Quillfeather 99';
+    const change = await stack.api.post('/auth/password/change', { currentPassword: password, newPassword: ownName }, session.accessToken);
+    expect({ status: change.status, code: change.body.code }).toEqual({ status: 400, code: 'PASSWORD_TOO_WEAK' });
+    expect(change.body.detail).toMatch(/personal/i);
+    const token = await requestReset(email);
+    const reset = await stack.api.post('/auth/password/reset', { token, password: ownName });
+    expect({ status: reset.status, code: reset.body.code }).toEqual({ status: 400, code: 'PASSWORD_TOO_WEAK' });
+    // Someone else may pick it.
+    const other = await signUp('other-name');
+    const allowed = await stack.api.post('/auth/password/change', { currentPassword: other.password, newPassword: ownName }, other.session.accessToken);
+    expect(allowed.status).toBe(204);
   });
 
   it('supersedes an earlier reset link with a newer one', async () => {

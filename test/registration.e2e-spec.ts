@@ -65,6 +65,27 @@ describe('registration with email confirmation off (default)', () => {
     }
   });
 
+  it('refuses guessable passwords, the owner\'s own name among them, and says why in words (API and page)', async () => {
+    const cases = [
+      ...['1qaz2wsx3edc', '123qweasdzxc', 'password1234', 'passwordpassword'].map((password) => ({ password, name: undefined })),
+      { password: 'Quillfeather 99', name: 'Jo Quillfeather' },
+    ];
+    for (const { password, name } of cases) {
+      const email = uniqueEmail('guessable');
+      const response = await stack.api.post('/auth/register', { email, password, ...(name ? { name } : {}) });
+      expect({ password, status: response.status, code: response.body.code }).toEqual({ password, status: 400, code: 'PASSWORD_TOO_WEAK' });
+      expect(response.body.detail).toMatch(/^This password is too easy to guess\. [A-Z][a-z]+ /);
+      expect(JSON.stringify(response.body)).not.toContain(password);
+
+      const page = await stack.api.form('/register', { email, password, passwordConfirm: password, ...(name ? { name } : {}) });
+      expect({ password, status: page.status }).toEqual({ password, status: 400 });
+      expect(page.body).toContain('This password is too easy to guess.');
+    }
+    // The name is what gives the last one away: someone else may use it.
+    const stranger = await stack.api.post('/auth/register', { email: uniqueEmail('stranger'), password: 'Quillfeather 99' });
+    expect(stranger.status).toBe(201);
+  });
+
   it('refuses invalid fields with VALIDATION_FAILED naming the field', async () => {
     const cases: Array<[unknown, string]> = [
       [{ email: 'not-an-email', password: strongPassword() }, 'email'],

@@ -16,6 +16,7 @@ import { RefreshToken } from './refresh-token.entity';
 import { SecurityEvents } from './security-events';
 import { Session } from './session.entity';
 import { SessionsService } from './sessions.service';
+import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
 
 @Module({
   imports: [
@@ -33,7 +34,17 @@ import { SessionsService } from './sessions.service';
       }),
     }),
   ],
-  providers: [AuthService, SessionsService, AccessTokenService, PasswordHasher, PasswordPolicy, JwtAuthGuard, RateLimits, SecurityEvents],
-  exports: [AuthService, SessionsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents],
+  providers: [
+    AuthService,
+    SessionsService,
+    AccessTokenService,
+    PasswordHasher,
+    PasswordPolicy,
+    JwtAuthGuard,
+    RateLimits,
+    SecurityEvents,
+    UnconfirmedAccountsCleaner,
+  ],
+  exports: [AuthService, SessionsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
 })
 export class AuthModule {}

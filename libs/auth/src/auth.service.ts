@@ -65,7 +65,7 @@ export class AuthService {
   ) {}
 
   async register(input: Registration): Promise<RegistrationOutcome> {
-    this.policy.assertAcceptable(input.password, input.email);
+    this.policy.assertAcceptable(input.password, { email: input.email, name: input.name });
     // Hashed before the lookup so new and taken addresses cost the same.
     const passwordHash = await this.hasher.hash(input.password);
     const confirm = this.config.emailConfirmationRequired;
@@ -74,16 +74,16 @@ export class AuthService {
     const mailAllowed = await this.mailAllowed(input.email);
     try {
       return await this.em.transactional(async (em) => {
-        const existing = await em.getRepository(User).findByEmail(input.email);
+        const existing = await em.getRepository(User).findByEmailHeld(input.email);
         if (existing) {
           if (!confirm) throw new EmailTakenError();
-          if (mailAllowed) await this.noticeRepeatedRegistration(em, existing);
+          if (mailAllowed) await this.noticeRepeatedRegistration(em, existing, passwordHash);
           return { status: 'confirmation_required' as const };
         }
         const user = new User(input.email, passwordHash, input.name ?? null);
         em.persist(user);
         const token = confirm
-          ? await this.tokens.issue(em, user, TokenPurpose.EmailConfirmation, this.config.confirmationTokenTtlMs)
+          ? await this.tokens.issue(em, user, TokenPurpose.EmailConfirmation, this.config.confirmationTokenTtlMs, passwordHash)
           : null;
         this.outbox.record(em, 'user.registered', ({ seal }) => ({
           ...recipient(user),
@@ -136,11 +136,21 @@ export class AuthService {
     return this.sessions.revokeByRefreshToken(refreshToken);
   }
 
+  /**
+   * Confirms the address and activates the password of the registration that produced the link:
+   * whoever registered the address before without reading its inbox loses the password and every
+   * session they opened (confirmation may have been off then). An address confirmed meanwhile
+   * (by a reset) keeps its password.
+   */
   async confirmEmail(token: string): Promise<UserView> {
     return this.em.transactional(async (em) => {
-      const userId = await this.tokens.consume(em, TokenPurpose.EmailConfirmation, token);
-      const user = await em.findOneOrFail(User, userId);
-      user.emailConfirmedAt ??= new Date();
+      const spent = await this.tokens.consume(em, TokenPurpose.EmailConfirmation, token);
+      const user = await em.findOneOrFail(User, spent.userId);
+      if (!user.emailConfirmed) {
+        if (spent.passwordHash) user.passwordHash = spent.passwordHash;
+        user.emailConfirmedAt = new Date();
+        await this.sessions.revokeAll(em, user.id);
+      }
       return toUserView(user);
     });
   }
@@ -149,7 +159,7 @@ export class AuthService {
   async resendConfirmation(email: string): Promise<void> {
     if (!(await this.mailAllowed(email))) return;
     await this.em.transactional(async (em) => {
-      const user = await em.getRepository(User).findByEmail(email);
+      const user = await em.getRepository(User).findByEmailHeld(email);
       if (!user || user.emailConfirmed) return;
       await this.requestConfirmation(em, user);
     });
@@ -158,7 +168,7 @@ export class AuthService {
   async forgotPassword(email: string): Promise<void> {
     if (!(await this.mailAllowed(email))) return;
     await this.em.transactional(async (em) => {
-      const user = await em.getRepository(User).findByEmail(email);
+      const user = await em.getRepository(User).findByEmailHeld(email);
       if (!user) return;
       const token = await this.tokens.issue(em, user, TokenPurpose.PasswordReset, this.config.resetTokenTtlMs);
       this.outbox.record(em, 'password.reset-requested', ({ seal }) => ({ ...recipient(user), resetToken: seal(token) }));
@@ -171,14 +181,16 @@ export class AuthService {
    */
   async resetPassword(token: string, password: string): Promise<void> {
     const holder = await this.tokens.peek(this.em, TokenPurpose.PasswordReset, token);
-    this.policy.assertAcceptable(password, holder.email);
+    this.policy.assertAcceptable(password, holder);
     const passwordHash = await this.hasher.hash(password);
     await this.em.transactional(async (em) => {
-      const userId = await this.tokens.consume(em, TokenPurpose.PasswordReset, token);
+      const { userId } = await this.tokens.consume(em, TokenPurpose.PasswordReset, token);
       const user = await em.findOneOrFail(User, userId);
       user.passwordHash = passwordHash;
       user.emailConfirmedAt ??= new Date();
       await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.PasswordReset);
+      // The reset confirmed the address; a pending link must not bring an earlier registrant's password back.
+      await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.EmailConfirmation);
       await this.sessions.revokeAll(em, user.id);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(user), via: 'reset' as const }));
     });
@@ -191,7 +203,7 @@ export class AuthService {
   async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
     const user = await this.em.findOneOrFail(User, principal.userId);
     if (!(await this.hasher.verify(user.passwordHash, currentPassword))) throw new WrongCurrentPasswordError();
-    this.policy.assertAcceptable(newPassword, user.email);
+    this.policy.assertAcceptable(newPassword, user);
     const passwordHash = await this.hasher.hash(newPassword);
     await this.em.transactional(async (em) => {
       const fresh = await em.findOneOrFail(User, user.id);
@@ -221,16 +233,23 @@ export class AuthService {
     return allowed;
   }
 
-  private async noticeRepeatedRegistration(em: EntityManager, existing: User): Promise<void> {
+  /**
+   * A confirmed address gets a notice and keeps its password. An unconfirmed one is only a claim:
+   * the latest registrant's password becomes the pending one, and the fresh link (superseding the
+   * older ones) activates it only if whoever reads the inbox uses it.
+   */
+  private async noticeRepeatedRegistration(em: EntityManager, existing: User, passwordHash: string): Promise<void> {
     if (existing.emailConfirmed) {
       this.outbox.record(em, 'user.registration-attempted', () => recipient(existing));
     } else {
+      existing.passwordHash = passwordHash;
       await this.requestConfirmation(em, existing);
     }
   }
 
+  /** Mails a fresh link carrying the account's pending password (the latest registration's). */
   private async requestConfirmation(em: EntityManager, user: User): Promise<void> {
-    const token = await this.tokens.issue(em, user, TokenPurpose.EmailConfirmation, this.config.confirmationTokenTtlMs);
+    const token = await this.tokens.issue(em, user, TokenPurpose.EmailConfirmation, this.config.confirmationTokenTtlMs, user.passwordHash);
     this.outbox.record(em, 'email.confirmation-requested', ({ seal }) => ({ ...recipient(user), confirmationToken: seal(token) }));
   }
 

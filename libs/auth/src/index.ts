@@ -3,9 +3,10 @@ export { AuthService, type Registration, type RegistrationOutcome, type SignedIn
 export { SessionsService, type SessionView } from './sessions.service';
 export { AccessTokenService, type Principal } from './access-token.service';
 export { JwtAuthGuard, type AuthenticatedRequest } from './jwt-auth.guard';
-export { PASSWORD_MAX_LENGTH } from './password.policy';
+export { PASSWORD_MAX_LENGTH, type PasswordOwner } from './password.policy';
 export type { SessionMeta } from './session-meta';
 export * from './auth.errors';
 export { RateLimits, type LimitName } from './rate-limits.service';
 export { maskEmail, SecurityEvents, type SecurityEvent, type SecurityEventFields, type SecurityEventObserver } from './security-events';
 export { Session } from './session.entity';
+export { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';

@@ -1,22 +1,35 @@
 import { PasswordTooWeakError } from './auth.errors';
-import { PasswordPolicy } from './password.policy';
+import { PasswordPolicy, type PasswordOwner } from './password.policy';
 
 describe('PasswordPolicy', () => {
   const policy = new PasswordPolicy({ passwordMinLength: 12 } as never);
-  const reason = (password: string, email = 'someone@example.com') => {
+  const refusal = (password: string, owner: PasswordOwner = { email: 'someone@example.com' }) => {
     try {
-      policy.assertAcceptable(password, email);
-      return 'ok';
+      policy.assertAcceptable(password, owner);
+      return { reason: 'ok', message: '' };
     } catch (error) {
-      return (error as PasswordTooWeakError).reason;
+      return { reason: (error as PasswordTooWeakError).reason, message: (error as PasswordTooWeakError).message };
     }
   };
+  const reason = (password: string, owner?: PasswordOwner) => refusal(password, owner).reason;
 
   it('measures length in characters after NFC, not bytes or UTF-16 units', () => {
     expect(reason('ééééééééééé')).toBe('too_short'); // 11 characters
-    expect(reason('e\u0301'.repeat(12))).toBe('ok'); // 12 characters once composed
-    expect(reason('😀'.repeat(12))).toBe('ok'); // 24 UTF-16 units, 12 characters
     expect(reason('x'.repeat(128) + 'y')).toBe('too_long');
+    // 12 characters once composed (24 code units before), judged on strength, not length.
+    expect(reason(`ünïcödé wörd${'e\u0301'}`.normalize('NFD'))).toBe('ok');
+    expect(reason('🦊🌲🚲🎻🧀🛶 mint kettle')).toBe('ok'); // emoji count once each
+  });
+
+  it('refuses keyboard walks, common passwords with digits, and repeats, saying why in words', () => {
+    for (const password of ['1qaz2wsx3edc', '123qweasdzxc', 'password1234', 'passwordpassword']) {
+      const { reason: why, message } = refusal(password);
+      expect({ password, why }).toEqual({ password, why: 'common' });
+      expect(message).toMatch(/^This password is too easy to guess\. \S/);
+      expect(message).not.toMatch(/\.$/);
+    }
+    expect(refusal('1qaz2wsx3edc').message).toContain('commonly used password');
+    expect(refusal('passwordpassword').message).toMatch(/repeat/i);
   });
 
   it('refuses the most common passwords whatever their case', () => {
@@ -24,8 +37,23 @@ describe('PasswordPolicy', () => {
     expect(reason('MOTHERFUCKER')).toBe('common');
   });
 
+  it("refuses a password made of the user's own name and address", () => {
+    const owner = { email: 'jo@quillfeather.io', name: 'Jo Quillfeather' };
+    const stranger = { email: 'someone@example.com', name: 'Grace Hopper' };
+    for (const password of ['jo@quillfeather.io', 'Quillfeather 99', 'JoQuillfeather!']) {
+      // Strong enough for someone else: it is the owner's own name and address that give it away.
+      expect({ password, stranger: reason(password, stranger) }).toEqual({ password, stranger: 'ok' });
+      expect({ password, owner: reason(password, owner) }).toEqual({ password, owner: 'common' });
+    }
+    expect(refusal('Quillfeather 99', owner).message).toMatch(/personal/i);
+  });
+
   it("refuses passwords containing the address's local part", () => {
-    expect(reason('my name is margaret, ok', 'Margaret@example.com')).toBe('contains_email');
-    expect(reason('a perfectly fine passphrase', 'al@example.com')).toBe('ok');
+    expect(reason('my name is margaret, ok', { email: 'Margaret@example.com' })).toBe('contains_email');
+    expect(reason('a perfectly fine passphrase', { email: 'al@example.com' })).toBe('ok');
+  });
+
+  it('accepts the passwords the tests generate', () => {
+    expect(reason('Correct horse 0a1b2c3d4e5f staple')).toBe('ok');
   });
 });

@@ -44,5 +44,7 @@ export const authConfig = registerAs('auth', () => {
     passwordMinLength: env.int('PASSWORD_MIN_LENGTH', 12, { min: 8, max: 64 }),
     argon2,
     emailConfirmationRequired: env.bool('EMAIL_CONFIRMATION_REQUIRED', false),
+    /** Only while confirmation is required: with it off, unconfirmed accounts are ordinary accounts. */
+    unconfirmedAccountTtlMs: env.duration('UNCONFIRMED_ACCOUNT_TTL', '7d'),
   };
 });

@@ -10,7 +10,7 @@ export enum TokenPurpose {
 /** A single-use, expiring token sent by email. Only its hash is stored. */
 @Entity({ tableName: 'one_time_tokens' })
 export class OneTimeToken {
-  [OptionalProps]?: 'id' | 'usedAt' | 'createdAt';
+  [OptionalProps]?: 'id' | 'usedAt' | 'createdAt' | 'passwordHash';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -26,6 +26,13 @@ export class OneTimeToken {
 
   @Property({ type: 'datetime' })
   expiresAt: Date;
+
+  /**
+   * Confirmation tokens only: the password of the registration that produced the link, activated
+   * when the link is used (an unconfirmed account is a claim; SPEC §5).
+   */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  passwordHash: string | null = null;
 
   @Property({ type: 'datetime', nullable: true })
   usedAt: Date | null = null;

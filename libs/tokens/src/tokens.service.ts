@@ -5,6 +5,13 @@ import { OneTimeToken, TokenPurpose } from './one-time-token.entity';
 import { generateSecretToken, hashSecretToken } from './secret-token';
 import { InvalidTokenError } from './tokens.errors';
 
+/** What spending a token yields. */
+export interface SpentToken {
+  userId: string;
+  /** The password hash the token was issued with (confirmation tokens), else null. */
+  passwordHash: string | null;
+}
+
 /**
  * Confirmation and reset tokens: issue, look up, spend. Every method takes the caller's entity
  * manager so it joins the caller's transaction.
@@ -13,9 +20,9 @@ import { InvalidTokenError } from './tokens.errors';
 export class TokensService {
   /**
    * Issues a token and supersedes every outstanding one of the same purpose. Returns the token
-   * itself; only its hash is stored.
+   * itself; only its hash is stored. `passwordHash` travels with the token until it is spent.
    */
-  async issue(em: EntityManager, user: User, purpose: TokenPurpose, ttlMs: number): Promise<string> {
+  async issue(em: EntityManager, user: User, purpose: TokenPurpose, ttlMs: number, passwordHash: string | null = null): Promise<string> {
     await this.revokeOutstanding(em, user.id, purpose);
     const token = generateSecretToken();
     const record = em.create(OneTimeToken, {
@@ -23,6 +30,7 @@ export class TokensService {
       purpose,
       tokenHash: hashSecretToken(token),
       expiresAt: new Date(Date.now() + ttlMs),
+      passwordHash,
     });
     em.persist(record);
     return token;
@@ -40,19 +48,19 @@ export class TokensService {
   }
 
   /**
-   * Spends a token atomically: of any number of concurrent attempts exactly one gets the user id.
+   * Spends a token atomically: of any number of concurrent attempts exactly one gets its user.
    */
-  async consume(em: EntityManager, purpose: TokenPurpose, token: string): Promise<string> {
-    const rows: Array<{ user_id: string }> = await em.getConnection().execute(
+  async consume(em: EntityManager, purpose: TokenPurpose, token: string): Promise<SpentToken> {
+    const rows: Array<{ user_id: string; password_hash: string | null }> = await em.getConnection().execute(
       `update one_time_tokens set used_at = now()
         where token_hash = ? and purpose = ? and used_at is null and expires_at > now()
-        returning user_id`,
+        returning user_id, password_hash`,
       [hashSecretToken(token), purpose],
       'all',
       em.getTransactionContext(),
     );
     if (rows.length === 0) throw new InvalidTokenError();
-    return rows[0].user_id;
+    return { userId: rows[0].user_id, passwordHash: rows[0].password_hash };
   }
 
   /** Spends every outstanding token of a purpose (a new one supersedes them; a reset spends all). */

@@ -6,4 +6,19 @@ export class UserRepository extends EntityRepository<User> {
   findByEmail(email: string): Promise<User | null> {
     return this.findOne({ emailCanonical: canonicalEmail(email) });
   }
+
+  /**
+   * Like findByEmail, and keeps the row from being deleted until the caller's transaction ends, for
+   * flows that are about to issue it a token. FOR KEY SHARE is the lock a token's foreign key takes
+   * anyway: it conflicts with deletes (the unconfirmed-account cleaner skips such rows) but not
+   * with updates of the user, so it adds no lock-order conflicts with the other flows. A row
+   * deleted meanwhile reads as absent. Call it inside a transaction.
+   */
+  async findByEmailHeld(email: string): Promise<User | null> {
+    const em = this.getEntityManager();
+    const held: Array<{ id: string }> = await em
+      .getConnection()
+      .execute('select id from users where email_canonical = ? for key share', [canonicalEmail(email)], 'all', em.getTransactionContext());
+    return held.length === 0 ? null : this.findOne({ id: held[0].id });
+  }
 }

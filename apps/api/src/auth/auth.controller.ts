@@ -117,7 +117,10 @@ export class AuthController {
   }
 
   @Post('email/confirm')
-  @ApiOperation({ summary: 'Confirm an email address with the emailed token' })
+  @ApiOperation({
+    summary: 'Confirm an email address with the emailed token',
+    description: 'Activates the password of the registration (or resend) that produced the link and ends every earlier session of the account.',
+  })
   @ApiOkResponse({ type: UserResponse, description: 'The address is confirmed' })
   @ApiProblems(BODY_PROBLEMS, { 400: ['INVALID_TOKEN'] })
   @UseInterceptors(TokenGuessLimitInterceptor)

@@ -7,7 +7,7 @@ export class RegisterDto {
   @IsAccountEmail()
   email: string;
 
-  @ApiProperty({ format: 'password', minLength: 8, maxLength: 128, description: 'PASSWORD_MIN_LENGTH (12 by default) to 128 characters; common passwords and the address are refused' })
+  @ApiProperty({ format: 'password', minLength: 8, maxLength: 128, description: 'PASSWORD_MIN_LENGTH (12 by default) to 128 characters; guessable passwords (strength below 3 of 4, the address and name of the user counting against it) and ones containing the address are refused' })
   @IsPasswordField()
   password: string;
 
