@@ -1,13 +1,8 @@
 import type { RedisOptions } from 'ioredis';
 
-/** Longer than any producer command (a batch of adds) takes on a Redis that answers. */
-const PRODUCER_COMMAND_TIMEOUT_MS = 5_000;
-
 /**
  * ioredis options for a REDIS_URL. The producer fails fast while Redis is away (the outbox keeps
- * the event), and gives up on a command a Redis that froze with its sockets open never answers
- * (nothing else would end the wait); a worker's blocking connection must wait forever, as BullMQ
- * requires.
+ * the event); a worker's blocking connection must wait forever, as BullMQ requires.
  */
 export function redisOptions(redisUrl: string, role: 'producer' | 'worker'): RedisOptions {
   const url = new URL(redisUrl);
@@ -21,7 +16,7 @@ export function redisOptions(redisUrl: string, role: 'producer' | 'worker'): Red
     tls: url.protocol === 'rediss:' ? {} : undefined,
     connectTimeout: 5_000,
     ...(role === 'producer'
-      ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS }
+      ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 }
       : { maxRetriesPerRequest: null }),
   };
 }
