@@ -15,7 +15,7 @@ import {
 import { clientSource } from './client-source';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
-import { RateLimits, type LimitName } from './rate-limits.service';
+import { RateLimits } from './rate-limits.service';
 import { maskEmail, SecurityEvents } from './security-events';
 import type { SessionMeta } from './session-meta';
 import type { Session } from './session.entity';
@@ -111,14 +111,14 @@ export class AuthService {
   async login(email: string, password: string, meta: SessionMeta): Promise<SignedIn> {
     const account = canonicalEmail(email);
     const user = await this.em.getRepository(User).findByEmail(email);
-    const [limit, key] = await this.signInCount(account, user, meta.ip);
-    await this.limits.consume(limit, key);
+    const key = await this.signInKey(account, user, meta.ip);
+    await this.limits.consume('loginPerAccount', key);
     const valid = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
     if (!user || !valid) {
       this.events.record('auth.signin.failed', { email: maskEmail(account), ip: meta.ip, knownAccount: Boolean(user) });
       throw new InvalidCredentialsError();
     }
-    await this.limits.giveBack(limit, key);
+    await this.limits.giveBack('loginPerAccount', key);
     if (this.config.emailConfirmationRequired && !user.emailConfirmed) {
       this.events.record('auth.signin.unconfirmed', { userId: user.id, ip: meta.ip });
       throw new EmailNotConfirmedError();
@@ -237,16 +237,18 @@ export class AuthService {
   }
 
   /**
-   * Which count a failed sign-in takes from. A source (IPv4 address, IPv6 /64) with a live session
-   * of this account has a count of its own per password, so a flood from elsewhere cannot lock the
-   * owner out where they are signed in; every other source, and every unknown address, shares the
-   * account's count. The session lookup runs for unknown addresses too, so both cost the same.
+   * The key a failed sign-in counts under in the per-account limit. A source (IPv4 address, IPv6
+   * /64) with a live session of this account has a count of its own, so a flood from elsewhere
+   * cannot lock the owner out where they are signed in; every other source, and every unknown
+   * address, shares the account's count. The session lookup runs for unknown addresses too, so both
+   * cost the same.
    */
-  private async signInCount(account: string, user: User | null, ip: string | undefined): Promise<[LimitName, string]> {
+  private async signInKey(account: string, user: User | null, ip: string | undefined): Promise<string> {
     const familiar = await this.sessions.hasLiveSessionFrom(user?.id, ip);
-    if (!user || !familiar || ip === undefined) return ['loginPerAccount', account];
-    // The password hash (new salt with every new password) makes a reset or change start afresh.
-    return ['loginPerFamiliarSource', [user.id, clientSource(ip), user.passwordHash].join('\n')];
+    if (!user || !familiar || ip === undefined) return account;
+    // No address holds a line feed, so this never names an account's shared count. The password
+    // hash (a new salt with every new password) makes a reset or change start this count afresh.
+    return [user.id, clientSource(ip), user.passwordHash].join('\n');
   }
 
   /** Counts an email triggered for `email`; false once the per-address cap is reached. */

@@ -13,10 +13,8 @@ type ConfiguredLimit = Exclude<keyof ConfigType<typeof rateLimitConfig>, 'enable
 
 /** Each limit, the configured value it counts with, and whether its key is a client IP. */
 const LIMITS = {
-  /** Failed sign-ins per address, from sources that never signed in to it (and unknown addresses). */
+  /** Failed sign-ins per address; a source with a live session of the account has a key of its own. */
   loginPerAccount: { value: 'loginPerAccount', perIp: false },
-  /** Failed sign-ins per (account, source) from a source that has signed in to that account before. */
-  loginPerFamiliarSource: { value: 'loginPerAccount', perIp: false },
   /** Wrong current passwords per account (password change, later email change and deletion). */
   currentPasswordPerAccount: { value: 'loginPerAccount', perIp: false },
   authPerIp: { value: 'authPerIp', perIp: true },
