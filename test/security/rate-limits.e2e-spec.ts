@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ApiClient } from '../support/api-client';
 import { PrivateRedis } from '../support/private-redis';
 import { linkIn, startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
@@ -7,6 +8,12 @@ import { strongPassword, uniqueEmail } from '../support/unique';
 function clientIp(): string {
   const bytes = randomBytes(3);
   return `198.51.${bytes[0]}.${bytes[1]}`;
+}
+
+/** An IPv6 /64 of the test's own, written `2001:db8:x:y` (append `::1` for an address in it). */
+function ipv6Prefix(): string {
+  const bytes = randomBytes(4);
+  return `2001:db8:${bytes.readUInt16BE(0).toString(16)}:${bytes.readUInt16BE(2).toString(16)}`;
 }
 
 function from(stack: Stack, ip: string) {
@@ -62,6 +69,88 @@ describe('abuse limits', () => {
     }
     expect(answers.known).toEqual([401, 401, 401, 429]);
     expect(answers.unknown).toEqual(answers.known);
+  });
+
+  it('evaluates at most the limit of parallel wrong sign-ins against one account; the rest get 429', async () => {
+    const email = uniqueEmail('race');
+    await from(stack, clientIp())('/auth/register', { email, password: strongPassword() });
+    // Each attempt from its own IP, so only the per-account limit (3) stands in the way.
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => from(stack, clientIp())('/auth/login', { email, password: strongPassword() })),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+  });
+
+  it('judges at most the limit of parallel token guesses from one IP; the rest get 429', async () => {
+    const attacker = from(stack, clientIp());
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => attacker('/auth/email/confirm', { token: randomBytes(32).toString('base64url') })),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 400).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((s) => s !== 400 && s !== 429)).toEqual([]);
+  });
+
+  it('keeps the owner signing in from a network they are signed in from while a flood from elsewhere is throttled', async () => {
+    const email = uniqueEmail('owner');
+    const password = strongPassword();
+    const home = ipv6Prefix();
+    await from(stack, `${home}::10`)('/auth/register', { email, password });
+    expect((await from(stack, `${home}::10`)('/auth/login', { email, password })).status).toBe(200);
+
+    const attacker = from(stack, clientIp());
+    const flood = [];
+    for (let i = 0; i < 4; i++) flood.push((await attacker('/auth/login', { email, password: strongPassword() })).status);
+    expect(flood).toEqual([401, 401, 401, 429]);
+
+    // Another address of the owner's /64 is the same network.
+    expect((await from(stack, `${home}::beef`)('/auth/login', { email, password })).status).toBe(200);
+    const stranger = await from(stack, clientIp())('/auth/login', { email, password });
+    expect(stranger.status).toBe(429);
+    expect(stranger.body.code).toBe('TOO_MANY_REQUESTS');
+  });
+
+  it('counts the addresses of one IPv6 /64 in one per-IP bucket', async () => {
+    const network = ipv6Prefix();
+    for (const host of ['1', '2', 'abcd:1234']) {
+      const guess = await from(stack, `${network}::${host}`)('/auth/email/confirm', { token: randomBytes(32).toString('base64url') });
+      expect(guess.status).toBe(400);
+    }
+    const next = await from(stack, `${network}:ffff:ffff:ffff:ffff`)('/auth/email/confirm', { token: randomBytes(32).toString('base64url') });
+    expect(next.status).toBe(429);
+    const neighbour = await from(stack, `${ipv6Prefix()}::1`)('/auth/email/confirm', { token: randomBytes(32).toString('base64url') });
+    expect(neighbour.status).toBe(400);
+  });
+
+  it('counts wrong current passwords against the account, over the API and on the account page', async () => {
+    const ip = clientIp();
+    const email = uniqueEmail('change');
+    const password = strongPassword();
+    await from(stack, ip)('/auth/register', { email, password });
+    const { accessToken } = (await from(stack, ip)('/auth/login', { email, password })).body;
+    const change = (currentPassword: string) =>
+      stack.api.request('POST', '/api/v1/auth/password/change', {
+        body: { currentPassword, newPassword: strongPassword() },
+        token: accessToken,
+        headers: { 'x-forwarded-for': clientIp() },
+      });
+    for (let i = 0; i < 3; i++) expect((await change(strongPassword())).body.code).toBe('INVALID_CREDENTIALS');
+    const refused = await change(password);
+    expect(refused.status).toBe(429);
+    expect(refused.body.code).toBe('TOO_MANY_REQUESTS');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    // The account page (same account, same count) says so in words, next to the form.
+    const browser = new ApiClient(stack.api.baseUrl);
+    expect((await browser.form('/login', { email, password }, { 'x-forwarded-for': ip })).status).toBe(303);
+    const newPassword = strongPassword();
+    const page = await browser.form('/account/password', { currentPassword: password, newPassword, passwordConfirm: newPassword }, { 'x-forwarded-for': ip });
+    expect(page.status).toBe(429);
+    expect(Number(page.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(page.body).toMatch(/Too many attempts\. Try again in \d+ minutes?/);
+    expect(page.body).not.toContain('TOO_MANY_REQUESTS');
   });
 
   it('caps emails per address silently: the answer stays 202, the mail stops', async () => {

@@ -25,6 +25,15 @@ export class PrivateRedis {
     await waitUntil(() => answers(this.port), 5_000);
   }
 
+  /** Stops the server process without closing its sockets: connections stay open, nothing answers. */
+  freeze(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     const child = this.process;
     this.process = undefined;

@@ -12,6 +12,7 @@ import {
   InvalidCredentialsError,
   WrongCurrentPasswordError,
 } from './auth.errors';
+import { clientSource } from './client-source';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
 import { RateLimits } from './rate-limits.service';
@@ -102,19 +103,22 @@ export class AuthService {
   }
 
   /**
-   * Signs in. Unknown addresses run the same argon2 work and count against the same per-address
-   * limit as wrong passwords; once the limit is reached even the right password waits it out.
+   * Signs in. A failed sign-in's point is taken before the hash is verified and given back when
+   * the password was right, so parallel guesses never get past the limit. Unknown addresses run
+   * the same lookups and argon2 work and count like wrong passwords; once the limit is reached
+   * even the right password waits it out, unless it comes from a source of the owner's own.
    */
   async login(email: string, password: string, meta: SessionMeta): Promise<SignedIn> {
     const account = canonicalEmail(email);
-    await this.limits.assertAllowed('loginPerAccount', account);
     const user = await this.em.getRepository(User).findByEmail(email);
+    const key = await this.signInKey(account, user, meta.ip);
+    await this.limits.consume('loginPerAccount', key);
     const valid = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
     if (!user || !valid) {
-      await this.limits.count('loginPerAccount', account);
       this.events.record('auth.signin.failed', { email: maskEmail(account), ip: meta.ip, knownAccount: Boolean(user) });
       throw new InvalidCredentialsError();
     }
+    await this.limits.giveBack('loginPerAccount', key);
     if (this.config.emailConfirmationRequired && !user.emailConfirmed) {
       this.events.record('auth.signin.unconfirmed', { userId: user.id, ip: meta.ip });
       throw new EmailNotConfirmedError();
@@ -122,7 +126,6 @@ export class AuthService {
     if (this.hasher.needsRehash(user.passwordHash)) user.passwordHash = await this.hasher.hash(password);
     const { session, refreshToken } = this.sessions.start(this.em, user, meta);
     await this.em.flush();
-    await this.limits.clear('loginPerAccount', account);
     this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: session.id, ip: meta.ip });
     return this.signedIn(user, session, refreshToken);
   }
@@ -194,15 +197,17 @@ export class AuthService {
       await this.sessions.revokeAll(em, user.id);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(user), via: 'reset' as const }));
     });
-    // A throttled owner recovers through the emailed link: the reset lifts the sign-in limit.
+    // A throttled owner recovers through the emailed link: the reset lifts the sign-in limits
+    // (the counts of the owner's own sources start afresh with the new password hash).
     await this.limits.clear('loginPerAccount', canonicalEmail(holder.email));
+    await this.limits.clear('currentPasswordPerAccount', holder.id);
     this.events.record('auth.password.changed', { userId: holder.id, via: 'reset' });
   }
 
   /** Changes the password of a signed-in user; every other session of theirs ends. */
   async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
     const user = await this.em.findOneOrFail(User, principal.userId);
-    if (!(await this.hasher.verify(user.passwordHash, currentPassword))) throw new WrongCurrentPasswordError();
+    await this.assertCurrentPassword(user, currentPassword);
     this.policy.assertAcceptable(newPassword, user);
     const passwordHash = await this.hasher.hash(newPassword);
     await this.em.transactional(async (em) => {
@@ -215,6 +220,24 @@ export class AuthService {
     this.events.record('auth.password.changed', { userId: user.id, via: 'change', sessionId: principal.sessionId });
   }
 
+  /**
+   * Checks the password a signed-in user re-enters to confirm a sensitive change (password, and
+   * later email change and account deletion). Wrong guesses count per account, taken before the
+   * hash is verified and given back when it was right; a count of its own, so strangers failing to
+   * sign in cannot keep the owner from changing their password. Throws WrongCurrentPasswordError,
+   * or TooManyRequestsError once the guesses are used up.
+   */
+  async assertCurrentPassword(user: User, password: string): Promise<void> {
+    await this.limits.guard(
+      'currentPasswordPerAccount',
+      user.id,
+      async () => {
+        if (!(await this.hasher.verify(user.passwordHash, password))) throw new WrongCurrentPasswordError();
+      },
+      (error) => error instanceof WrongCurrentPasswordError,
+    );
+  }
+
   /** Ends every session of the caller, the current one included. */
   async signOutEverywhere(principal: Principal): Promise<void> {
     const ended = await this.sessions.revokeAll(this.em, principal.userId);
@@ -223,6 +246,21 @@ export class AuthService {
 
   async me(principal: Principal): Promise<UserView> {
     return toUserView(await this.em.findOneOrFail(User, principal.userId));
+  }
+
+  /**
+   * The key a failed sign-in counts under in the per-account limit. A source (IPv4 address, IPv6
+   * /64) with a live session of this account has a count of its own, so a flood from elsewhere
+   * cannot lock the owner out where they are signed in; every other source, and every unknown
+   * address, shares the account's count. The session lookup runs for unknown addresses too, so both
+   * cost the same.
+   */
+  private async signInKey(account: string, user: User | null, ip: string | undefined): Promise<string> {
+    const familiar = await this.sessions.hasLiveSessionFrom(user?.id, ip);
+    if (!user || !familiar || ip === undefined) return account;
+    // No address holds a line feed, so this never names an account's shared count. The password
+    // hash (a new salt with every new password) makes a reset or change start this count afresh.
+    return [user.id, clientSource(ip), user.passwordHash].join('\n');
   }
 
   /** Counts an email triggered for `email`; false once the per-address cap is reached. */

@@ -5,10 +5,14 @@ import { authConfig } from '@accounts/config';
 import { generateSecretToken, hashSecretToken } from '@accounts/tokens';
 import type { User } from '@accounts/users';
 import { InvalidRefreshTokenError, SessionNotFoundError } from './auth.errors';
+import { clientSource } from './client-source';
 import { RefreshToken } from './refresh-token.entity';
 import { cleanSessionMeta, type SessionMeta } from './session-meta';
 import { SecurityEvents } from './security-events';
 import { Session } from './session.entity';
+
+/** A user id no account has (the nil UUID). */
+const NO_USER = '00000000-0000-0000-0000-000000000000';
 
 export interface SessionView {
   id: string;
@@ -141,6 +145,20 @@ export class SessionsService {
       [sessionId, userId],
     );
     return rows.length === 1;
+  }
+
+  /**
+   * Whether `userId` has a live session last used from the network of `ip` (same IPv4 address, or
+   * same IPv6 /64). An unknown user (undefined) runs the same query and finds nothing, so the
+   * answer costs the same for known and unknown accounts.
+   */
+  async hasLiveSessionFrom(userId: string | undefined, ip: string | undefined): Promise<boolean> {
+    const rows: Array<{ ip: string }> = await this.em.getConnection().execute(
+      'select distinct ip from sessions where user_id = ? and revoked_at is null and expires_at > now() and ip is not null limit 100',
+      [userId ?? NO_USER],
+    );
+    const source = ip === undefined ? undefined : clientSource(ip);
+    return rows.some((row) => clientSource(row.ip) === source);
   }
 
   private addRefreshToken(em: EntityManager, session: Session): string {

@@ -5,7 +5,8 @@ import { RateLimits } from '@accounts/auth';
 import { InvalidTokenError } from '@accounts/tokens';
 
 function clientIp(context: ExecutionContext): string {
-  // request.ip honours TRUST_PROXY hops only, so a forged X-Forwarded-For buys no fresh bucket.
+  // request.ip honours TRUST_PROXY hops only, so a forged X-Forwarded-For buys no fresh bucket;
+  // RateLimits counts IPv6 clients per /64.
   return context.switchToHttp().getRequest<FastifyRequest>().ip;
 }
 
@@ -21,25 +22,21 @@ export class AuthPerIpLimitGuard implements CanActivate {
 }
 
 /**
- * Counts invalid confirmation and reset tokens per client IP, and refuses further submissions
- * from an IP that has used up its guesses, valid token or not.
+ * Counts invalid confirmation and reset tokens per client IP. The guess is taken before the token
+ * is looked at and given back when it was valid, so parallel guesses cannot outrun the limit.
  */
 @Injectable()
 export class TokenGuessLimitInterceptor implements NestInterceptor {
   constructor(private readonly limits: RateLimits) {}
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    const ip = clientIp(context);
-    await this.limits.assertAllowed('tokenGuessPerIp', ip);
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     return from(
-      (async () => {
-        try {
-          return await lastValueFrom(next.handle(), { defaultValue: undefined });
-        } catch (error) {
-          if (error instanceof InvalidTokenError) await this.limits.count('tokenGuessPerIp', ip);
-          throw error;
-        }
-      })(),
+      this.limits.guard(
+        'tokenGuessPerIp',
+        clientIp(context),
+        () => lastValueFrom(next.handle(), { defaultValue: undefined }),
+        (error) => error instanceof InvalidTokenError,
+      ),
     );
   }
 }

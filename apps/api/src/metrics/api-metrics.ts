@@ -3,7 +3,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SecurityEvents, type LimitName, type SecurityEvent, type SecurityEventFields } from '@accounts/auth';
 
-const LIMITS: LimitName[] = ['loginPerAccount', 'authPerIp', 'mailPerAddress', 'tokenGuessPerIp'];
+const LIMITS: LimitName[] = ['loginPerAccount', 'authPerIp', 'mailPerAddress', 'tokenGuessPerIp', 'currentPasswordPerAccount'];
 const SIGN_IN_OUTCOMES = ['success', 'invalid_credentials', 'unconfirmed', 'throttled'] as const;
 const SIGN_IN_EVENTS: Partial<Record<SecurityEvent, (typeof SIGN_IN_OUTCOMES)[number]>> = {
   'auth.signin.succeeded': 'success',

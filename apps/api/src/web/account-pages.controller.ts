@@ -135,6 +135,11 @@ export class AccountPagesController {
     } catch (error) {
       if (error instanceof WrongCurrentPasswordError) return fail(400, { currentPassword: error.message });
       if (error instanceof PasswordTooWeakError) return fail(400, { newPassword: error.message });
+      if (error instanceof TooManyRequestsError) {
+        // Counted per account, not per network: said next to the field, the form kept.
+        reply.header('Retry-After', String(error.retryAfterSeconds));
+        return fail(429, { currentPassword: retryMessage(error) });
+      }
       throw error;
     }
     return reply.status(303).redirect('/account?changed=1');

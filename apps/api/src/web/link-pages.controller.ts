@@ -108,13 +108,11 @@ export class LinkPagesController {
    * was unknown, expired or used.
    */
   private async spendToken(request: FastifyRequest, spend: () => Promise<unknown>): Promise<boolean> {
-    await this.limits.assertAllowed('tokenGuessPerIp', request.ip);
     try {
-      await spend();
+      await this.limits.guard('tokenGuessPerIp', request.ip, spend, (error) => error instanceof InvalidTokenError);
       return true;
     } catch (error) {
       if (!(error instanceof InvalidTokenError)) throw error;
-      await this.limits.count('tokenGuessPerIp', request.ip);
       return false;
     }
   }
