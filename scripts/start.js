@@ -101,7 +101,15 @@ function start([file, ...args]) {
  */
 function prettyPrinter() {
   try {
-    return require('pino-pretty')({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true });
+    return require('pino-pretty')({
+      colorize: true,
+      singleLine: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      messageFormat: '{app} {if context}[{context}] {end}{msg}',
+      // Said by the message already (a request's line names method, path, status and time).
+      ignore: 'pid,hostname,app,context,req,res,responseTime',
+      sync: true,
+    });
   } catch {
     return undefined;
   }
