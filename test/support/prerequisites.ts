@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { MikroORM } from '@mikro-orm/postgresql';
 import Redis from 'ioredis';
-import { Client } from 'pg';
 import { redactUrl } from '../../libs/config/src/env';
+import { ormOptions } from '../../libs/database/src/orm-options';
 
 /** Where the browser tests look for Chromium, unless CHROMIUM_PATH says otherwise. */
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
@@ -75,15 +76,12 @@ async function postgresProblem(url: string): Promise<string | undefined> {
     return 'not a URL';
   }
   server.pathname = '/postgres';
-  const client = new Client({ connectionString: server.toString(), connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-  client.on('error', () => undefined);
+  const orm = await MikroORM.init(ormOptions(server.toString(), { connect: false, debug: false, driverOptions: { connection: { connectionTimeoutMillis: CONNECT_TIMEOUT_MS } } }));
   try {
-    await client.connect();
-    return undefined;
-  } catch (error) {
-    return reason(error);
+    const check = await orm.checkConnection();
+    return check.ok ? undefined : reason(check.error ?? check.reason);
   } finally {
-    await client.end().catch(() => undefined);
+    await orm.close(true);
   }
 }
 
