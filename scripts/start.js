@@ -53,7 +53,7 @@ main().then(
 async function main() {
   const stale = watch ? undefined : staleBuild();
   if (stale) {
-    process.stderr.write(`${name}: building (${stale}), about a minute\n`);
+    process.stderr.write(`${name}: building (${stale}); this takes a while\n`);
     for (const project of ['api', 'mail-worker']) {
       const built = await run([process.execPath, require.resolve('@nestjs/cli/bin/nest.js'), 'build', project]);
       if (built !== 0) return stopping ? 0 : built;
