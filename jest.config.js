@@ -7,7 +7,8 @@ const aliases = Object.fromEntries(
 
 module.exports = {
   rootDir: __dirname,
-  testEnvironment: 'node',
+  // Node, with the apps' JSON log lines sent to test/artifacts/logs/ (see the file).
+  testEnvironment: '<rootDir>/test/support/test-environment.js',
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: aliases,

@@ -29,6 +29,7 @@ const { percentile, mean, round, ratio } = require('./lib/stats');
 const profiles = require('./lib/profile-summary');
 const load = require('./lib/load');
 const { removePrefix } = require('./lib/redis-cleanup');
+const buildState = require('../scripts/build-state');
 
 const ROOT = path.resolve(__dirname, '..');
 const RESULTS = path.join(__dirname, 'results');
@@ -105,40 +106,15 @@ const perUnit = load.perUnit;
 // ---------------------------------------------------------------------------------------------
 // Build
 
-const ENTRIES = {
-  api: 'api/apps/api/src/main.js',
-  migrate: 'api/apps/api/src/migrate.js',
-  worker: 'mail-worker/apps/mail-worker/src/main.js',
-};
-
-function newestSource() {
-  let newest = 0;
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (entry.name !== 'test' && entry.name !== 'node_modules') walk(full);
-      } else if (!/\.(spec|e2e-spec)\.ts$/.test(entry.name)) {
-        newest = Math.max(newest, fs.statSync(full).mtimeMs);
-      }
-    }
-  };
-  for (const top of ['apps', 'libs']) walk(path.join(ROOT, top));
-  for (const file of ['nest-cli.json', 'tsconfig.json', 'apps/api/tsconfig.app.json', 'apps/mail-worker/tsconfig.app.json']) {
-    if (fs.existsSync(path.join(ROOT, file))) newest = Math.max(newest, fs.statSync(path.join(ROOT, file)).mtimeMs);
-  }
-  return newest;
-}
+// Relative to dist/apps; the private copy below keeps the same layout.
+const ENTRIES = Object.fromEntries(Object.entries(buildState.ENTRIES).map(([role, entry]) => [role, path.relative(buildState.DIST, entry)]));
 
 function buildIfStale() {
-  const dist = path.join(ROOT, 'dist', 'apps');
-  const entries = Object.values(ENTRIES).map((e) => path.join(dist, e));
-  const missing = entries.some((e) => !fs.existsSync(e));
-  const oldest = missing ? 0 : Math.min(...entries.map((e) => fs.statSync(e).mtimeMs));
-  const stale = missing || oldest < newestSource();
+  const dist = buildState.DIST;
+  const stale = buildState.staleBuild();
   let built = false;
   if (FORCE_BUILD || stale) {
-    log(`building (${FORCE_BUILD ? 'forced' : missing ? 'dist/ missing' : 'dist/ older than the sources'}): npm run build`);
+    log(`building (${FORCE_BUILD ? 'forced' : stale}): npm run build`);
     const t = performance.now();
     const result = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', process.stderr, process.stderr] });
     if (result.status !== 0) throw new Error('npm run build failed');

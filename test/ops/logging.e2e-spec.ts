@@ -88,6 +88,12 @@ describe('ops: request ids and structured logs', () => {
     expect(capture.lines().filter((line) => line.requestId === probeId)).toEqual([]);
   });
 
+  it("starts without Nest's route table outside development, keeping its other start-up lines", async () => {
+    const startup = capture.lines().filter((line) => line.app === 'api');
+    expect(startup.filter((line) => ['RoutesResolver', 'RouterExplorer'].includes(line.context as string))).toEqual([]);
+    expect(startup).toContainEqual(expect.objectContaining({ context: 'NestApplication', msg: 'Nest application successfully started' }));
+  });
+
   it("puts the event id and name on the worker's lines of a job", async () => {
     const email = uniqueEmail('logging-job');
     const delivered = stack.sink.waitFor(to(email), 15_000);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +60,18 @@ describe('ops: mail preview', () => {
     const renderer = new MailRenderer({ overrideDir: overrides });
     expect(renderer.sources['password.changed.hbs']).toBe(join(overrides, 'password.changed.hbs'));
     expect(renderer.sources['user.registered.hbs']).toBe(join(BUILT_IN_TEMPLATES_DIR, 'user.registered.hbs'));
+  });
+
+  it('npm run mail:preview renders from the template sources in development, so an edit needs no build', async () => {
+    const root = join(__dirname, '..', '..');
+    const run = spawnSync(process.execPath, [join(root, 'scripts', 'mail-preview.js'), 'password.reset-requested', '--out', dir], {
+      cwd: root,
+      env: { ...process.env, NODE_ENV: 'development' },
+      encoding: 'utf8',
+    });
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(run.stdout).toContain(`Templates: ${join('apps', 'mail-worker', 'src', 'templates')}\n`);
+    expect(await readFile(join(dir, 'password.reset-requested.txt'), 'utf8')).toMatch(/^Subject: Reset your Accounts password\n/);
   });
 
   it('refuses a broken override at once, naming its file', async () => {

@@ -21,7 +21,8 @@ export interface Stack {
   prefix: string;
   /** Runs SQL against the API's database. */
   sql<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
-  startWorker(): Promise<void>;
+  /** Starts the mail worker, with `env` on top of the stack's (a worker in another NODE_ENV, say). */
+  startWorker(env?: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,9 +54,9 @@ export async function startStack({ env = {}, withoutWorker = false }: StackOptio
     sink,
     prefix,
     sql: (query, params = []) => orm.em.fork().getConnection().execute(query, params),
-    async startWorker() {
+    async startWorker(workerEnv = {}) {
       const previous = { ...process.env };
-      Object.assign(process.env, { QUEUE_PREFIX: prefix, SMTP_URL: sink.url, WORKER_PORT: '0', ...env });
+      Object.assign(process.env, { QUEUE_PREFIX: prefix, SMTP_URL: sink.url, WORKER_PORT: '0', ...env, ...workerEnv });
       stack.worker = await createMailWorker();
       process.env = previous;
     },

@@ -1,5 +1,5 @@
 // How the tests compile TypeScript (@swc/core): shared by jest and by the fault tests that run
-// the worker's sources in a process of its own (test/faults/support/register-ts.js).
+// the worker's sources in a process of its own (scripts/register-ts.js).
 'use strict';
 module.exports = {
   jsc: {

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { MailerService } from '@nestjs-modules/mailer';
 import { appConfig, mailConfig } from '@accounts/config';
@@ -17,12 +17,13 @@ export interface Delivery {
  */
 @Injectable()
 export class MailSender {
+  private readonly logger = new Logger(MailSender.name);
   private readonly messageIdDomain: string;
 
   constructor(
     private readonly mailer: MailerService,
     @Inject(mailConfig.KEY) private readonly config: ConfigType<typeof mailConfig>,
-    @Inject(appConfig.KEY) app: ConfigType<typeof appConfig>,
+    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {
     this.messageIdDomain = new URL(app.url).hostname;
   }
@@ -42,6 +43,18 @@ export class MailSender {
     const file = join(dir, `${new Date().toISOString().replace(/:/g, '-')}-${eventId.replace(/[^\w.-]/g, '_')}.eml`);
     await mkdir(dir, { recursive: true });
     await writeFile(file, info.message as Buffer);
+    // The .eml is quoted-printable, which splits long links across lines; a developer needs them
+    // whole. They carry live tokens, so only development ever logs them.
+    if (this.app.runtime === 'development') {
+      const links = actionLinks(mail.text, this.app.url);
+      if (links.length) this.logger.log(`Links in ${file}: ${links.join(' ')}`);
+    }
     return { file };
   }
+}
+
+/** The links of the plain-text part to our own pages (not the footer's bare APP_URL), each once, in order. */
+function actionLinks(text: string, appUrl: string): string[] {
+  const links = (text.match(/https?:\/\/[^\s<>"]+/g) ?? []).filter((link) => link.startsWith(`${appUrl}/`));
+  return [...new Set(links)];
 }

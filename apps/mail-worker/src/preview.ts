@@ -4,7 +4,7 @@ import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { appConfig, ConfigError, configModuleFor, mailConfig } from '@accounts/config';
 import { MAIL_EVENT_NAMES, PayloadSealer, type MailEventName, type MailEventPayloads, type SealedToken } from '@accounts/mail';
 import { MailComposer } from './mail.composer';
-import { MailRenderer, TemplateError } from './mail.renderer';
+import { BUILT_IN_TEMPLATES_DIR, MailRenderer, TemplateError } from './mail.renderer';
 
 export const DEFAULT_PREVIEW_DIR = 'var/mail-preview';
 
@@ -161,6 +161,7 @@ export async function runPreviewCli(argv: string[], out: (line: string) => void 
       const name = preview.variant ? `${preview.event} (${preview.variant})` : preview.event;
       out(`${name}: "${preview.subject}" -> ${shown(preview.htmlFile)}, ${shown(preview.textFile)}`);
     }
+    out(`Templates: ${shown(BUILT_IN_TEMPLATES_DIR)}${templatesDir ? `, shadowed by ${shown(templatesDir)}` : ''}`);
     if (event === undefined) out(`Open ${shown(join(resolve(outDir), 'index.html'))} in a browser.`);
     return 0;
   } catch (error) {

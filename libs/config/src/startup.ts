@@ -1,8 +1,9 @@
-import { ConsoleLogger, Logger, type INestApplication, type Type } from '@nestjs/common';
-import type { ConfigFactory } from '@nestjs/config';
+import { ConsoleLogger, Logger, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
+import type { ConfigFactory, ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import { appConfig } from './app.config';
 
 /**
  * Loads every namespace a process uses once, before Nest builds anything, so a bad value fails
@@ -33,10 +34,28 @@ export async function createNestApp<T extends INestApplication>(module: Type<unk
     Logger.flush();
     throw error;
   }
-  app.useLogger(app.get(PinoLogger));
+  const logger = app.get(PinoLogger);
+  app.useLogger(app.get<ConfigType<typeof appConfig>>(appConfig.KEY).runtime === 'development' ? logger : withoutRouteTable(logger));
   app.flushLogs();
   // After a graceful close on SIGTERM/SIGINT the process exits 0 (Nest's default re-raises the
   // signal, which reports the clean shutdown as a death by signal, exit status 143).
   app.enableShutdownHooks(undefined, { useProcessExit: true });
   return app;
+}
+
+/** Nest's route table, a line per route at every start: worth reading while developing only. */
+const ROUTE_TABLE_CONTEXTS: unknown[] = ['RoutesResolver', 'RouterExplorer'];
+
+/** `logger` without the route table. Nest passes a line's context as its last parameter. */
+function withoutRouteTable(logger: LoggerService): LoggerService {
+  return {
+    log: (message: unknown, ...params: unknown[]) => {
+      if (!ROUTE_TABLE_CONTEXTS.includes(params.at(-1))) logger.log(message, ...params);
+    },
+    error: (message: unknown, ...params: unknown[]) => logger.error(message, ...params),
+    warn: (message: unknown, ...params: unknown[]) => logger.warn(message, ...params),
+    debug: (message: unknown, ...params: unknown[]) => logger.debug?.(message, ...params),
+    verbose: (message: unknown, ...params: unknown[]) => logger.verbose?.(message, ...params),
+    fatal: (message: unknown, ...params: unknown[]) => logger.fatal?.(message, ...params),
+  };
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const REGISTER = join(__dirname, 'register-ts.js');
+const REGISTER = join(ROOT, 'scripts', 'register-ts.js');
 const ENTRY = join(ROOT, 'apps', 'mail-worker', 'src', 'main.ts');
 const READY = /Taking mail jobs/;
 

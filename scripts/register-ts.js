@@ -1,14 +1,15 @@
 // Lets a plain `node` run the TypeScript sources, the way jest does (@swc/core, same options), with
-// the tsconfig path aliases (@accounts/*). Used to start a mail worker as its own OS process:
-//   node -r ./test/faults/support/register-ts.js apps/mail-worker/src/main.ts
+// the tsconfig path aliases (@accounts/*). `npm run dev` runs both apps this way (no build, so a
+// restart takes seconds), and the fault tests start a mail worker as its own OS process:
+//   node -r ./scripts/register-ts.js apps/mail-worker/src/main.ts
 'use strict';
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { transformSync } = require('@swc/core');
 const tsconfigPaths = require('tsconfig-paths');
 
-const root = join(__dirname, '..', '..', '..');
-const swcOptions = { ...require('../../support/swc-options'), swcrc: false, configFile: false };
+const root = join(__dirname, '..');
+const swcOptions = { ...require('../test/support/swc-options'), swcrc: false, configFile: false };
 
 require.extensions['.ts'] = function compileTypeScript(module, filename) {
   const { code } = transformSync(readFileSync(filename, 'utf8'), { ...swcOptions, filename });
