@@ -2,7 +2,10 @@
 const swc = require('./test/support/swc-options');
 
 const aliases = Object.fromEntries(
-  ['config', 'database', 'users', 'tokens', 'auth', 'mail'].map((lib) => [`^@accounts/${lib}$`, `<rootDir>/libs/${lib}/src`]),
+  ['config', 'database', 'redis', 'users', 'tokens', 'auth', 'mail/contract', 'mail/outbox', 'mail/delivery'].map((entry) => {
+    const [lib, part] = entry.split('/');
+    return [`^@accounts/${entry}$`, `<rootDir>/libs/${lib}/src${part ? `/${part}` : ''}`];
+  }),
 );
 
 module.exports = {

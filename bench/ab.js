@@ -110,7 +110,7 @@ async function main() {
       v.queue = new Queue('mail', { connection: { host: '127.0.0.1', port: Number(new URL(REDIS_URL).port || 6379), maxRetriesPerRequest: null }, prefix });
       queues.push(v.queue);
       await v.queue.pause();
-      const { PayloadSealer } = require(entry(root, 'api/libs/mail/src/payload-sealer.js'));
+      const { PayloadSealer } = require(entry(root, 'api/libs/mail/src/contract/payload.sealer.js'));
       v.sealer = new PayloadSealer({ key: Buffer.from(secrets.PAYLOAD_KEY, 'base64') });
     } else {
       if (WORKLOAD === 'e2e') {

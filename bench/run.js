@@ -282,7 +282,7 @@ async function waitForSinkQuiet(sink, quietMs = 500, timeoutMs = 30_000) {
 
 /** The API's own PayloadSealer, from the build under test. */
 function makeSealer(buildDir, key) {
-  const { PayloadSealer } = require(path.join(buildDir, 'apps/api/libs/mail/src/payload-sealer.js'));
+  const { PayloadSealer } = require(path.join(buildDir, 'apps/api/libs/mail/src/contract/payload.sealer.js'));
   return new PayloadSealer({ key: Buffer.from(key, 'base64') });
 }
 
@@ -709,7 +709,7 @@ async function main() {
     const oneRatio = ratio(one.emailsPerSecond, raw1.emailsPerSecond);
     results.mail = {
       source:
-        "jobs enqueued directly into BullMQ with the queue contract of libs/mail/src/mail.events.ts (password.reset-requested v1, token sealed by the build's PayloadSealer under the workers' PAYLOAD_KEY, the API's job options)",
+        "jobs enqueued directly into BullMQ with the queue contract of libs/mail/src/contract/mail.events.ts (password.reset-requested v1, token sealed by the build's PayloadSealer under the workers' PAYLOAD_KEY, the API's job options)",
       message: { subject: message.subject, bytes: sample.size },
       concurrencyPerWorker: MAIL_CONCURRENCY,
       oneWorker: { ...one, ratio: oneRatio, ratioPerRound: roundRatios(one.slices, raw1.slices) },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run mail:preview -- [event] [--out dir]`: renders the mail templates with sample data (see
-// apps/mail-worker/src/preview.ts). In development (the default here, as for npm start) it runs the
-// TypeScript sources, so an edit to apps/mail-worker/src/templates shows at the next run without a
+// libs/mail/src/delivery/mail.preview.ts). In development (the default here, as for npm start) it runs the
+// TypeScript sources, so an edit to libs/mail/src/delivery/templates shows at the next run without a
 // build; otherwise it runs the worker's build, building it first if there is none. Templates in
 // MAIL_TEMPLATES_DIR are read at each run either way.
 'use strict';

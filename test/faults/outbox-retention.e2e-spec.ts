@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { OutboxRelay } from '@accounts/mail';
+import { OutboxRelay } from '@accounts/mail/outbox';
 import { PrivateRedis } from '../support/private-redis';
 import { startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { OutboxRelay } from '@accounts/mail';
+import { OutboxRelay } from '@accounts/mail/outbox';
 import type { ApiClient } from '../support/api-client';
 import { startStack, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
-import { MAIL_QUEUE, redisOptions } from '@accounts/mail';
+import { MAIL_QUEUE } from '@accounts/mail/contract';
+import { redisOptions } from '@accounts/redis';
 import { retryFailedMail } from '../../apps/mail-worker/src/retry-failed';
 import { startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';

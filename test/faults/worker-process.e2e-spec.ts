@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
-import { MAIL_QUEUE, redisOptions } from '@accounts/mail';
+import { MAIL_QUEUE } from '@accounts/mail/contract';
+import { redisOptions } from '@accounts/redis';
 import { SmtpSink } from '../support/smtp-sink';
 import { startStack, type Stack } from '../support/stack';
 import { burst, deliveryReport, eventIdsFor, printReport, waitForDeliveries, waitForQueueIdle, waitUntil } from './support/mail-audit';

@@ -2,9 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAIL_EVENT_NAMES } from '@accounts/mail';
-import { BUILT_IN_TEMPLATES_DIR, MailRenderer, TemplateError } from '../../apps/mail-worker/src/mail.renderer';
-import { previewMail, runPreviewCli } from '../../apps/mail-worker/src/preview';
+import { MAIL_EVENT_NAMES } from '@accounts/mail/contract';
+import { BUILT_IN_TEMPLATES_DIR, MailRenderer, previewMail, runPreviewCli, TemplateError } from '@accounts/mail/delivery';
 
 /** `npm run mail:preview`: every template rendered with sample data, overrides picked up without a rebuild. */
 describe('ops: mail preview', () => {
@@ -70,7 +69,7 @@ describe('ops: mail preview', () => {
       encoding: 'utf8',
     });
     expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(run.stdout).toContain(`Templates: ${join('apps', 'mail-worker', 'src', 'templates')}\n`);
+    expect(run.stdout).toContain(`Templates: ${join('libs', 'mail', 'src', 'delivery', 'templates')}\n`);
     expect(await readFile(join(dir, 'password.reset-requested.txt'), 'utf8')).toMatch(/^Subject: Reset your Accounts password\n/);
   });
 

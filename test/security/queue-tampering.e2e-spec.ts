@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { MAIL_QUEUE, redisOptions, type MailJobData } from '@accounts/mail';
+import { MAIL_QUEUE, type MailJobData } from '@accounts/mail/contract';
+import { redisOptions } from '@accounts/redis';
 import { eventually } from '../support/ops';
 import { createAccount } from '../support/security';
 import { startStack, to, type Stack } from '../support/stack';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { MAIL_QUEUE, redisOptions } from '@accounts/mail';
+import { MAIL_QUEUE } from '@accounts/mail/contract';
+import { redisOptions } from '@accounts/redis';
 import { startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
 import { eventIdsFor, waitUntil } from '../faults/support/mail-audit';

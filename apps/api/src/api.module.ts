@@ -14,7 +14,7 @@ import {
   rateLimitConfig,
 } from '@accounts/config';
 import { DatabaseModule } from '@accounts/database';
-import { MailQueueModule } from '@accounts/mail';
+import { MailQueueModule } from '@accounts/mail/outbox';
 import { AuthController } from './auth/auth.controller';
 import { QueueDashboardModule } from './dashboard/queue-dashboard.module';
 import { HealthModule } from './health/health.module';

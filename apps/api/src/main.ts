@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { ConfigError, httpConfig, queueConfig, redactUrl } from '@accounts/config';
-import { redisUnreachableReason } from '@accounts/mail';
+import { redisUnreachableReason } from '@accounts/redis';
 import { ApiStartupError, createApiApp } from './api.app';
 
 /** Stops with one line instead of a stack trace: the operator needs the what, not the where. */

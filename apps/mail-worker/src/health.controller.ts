@@ -1,6 +1,6 @@
 import { Controller, Get, Header, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
-import { RedisHealthIndicator } from './redis.health';
+import { RedisHealthIndicator } from '@accounts/redis';
 import { SmtpHealthIndicator } from './smtp.health';
 
 const CHECK_TIMEOUT_MS = 1_000;

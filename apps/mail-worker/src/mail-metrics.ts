@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { MAIL_EVENT_NAMES, MAIL_QUEUE } from '@accounts/mail';
+import { isMailEventName, MAIL_EVENT_NAMES, MAIL_QUEUE } from '@accounts/mail/contract';
 
 const QUEUE_STATES = ['waiting', 'delayed', 'active', 'failed'] as const;
 /** A scrape never waits longer than this on Redis; the queue depth is left out instead. */
@@ -81,7 +81,7 @@ export class MailMetrics {
 
 /** Job names come from Redis; anything but a known event is one series, not one per name. */
 function label(event: string): string {
-  return (MAIL_EVENT_NAMES as readonly string[]).includes(event) ? event : 'unknown';
+  return isMailEventName(event) ? event : 'unknown';
 }
 
 async function countJobs(queue: Queue): Promise<Record<string, number> | undefined> {

@@ -4,16 +4,14 @@ import type { ConfigType } from '@nestjs/config';
 import { MailerModule } from '@nestjs-modules/mailer';
 import { TerminusModule } from '@nestjs/terminus';
 import { appConfig, configModuleFor, loggingModuleFor, mailConfig, payloadConfig, queueConfig } from '@accounts/config';
-import { MAIL_QUEUE, PayloadSealer, redisOptions } from '@accounts/mail';
+import { MAIL_QUEUE, PayloadSealer } from '@accounts/mail/contract';
+import { MailComposer, MailRenderer, MailSender } from '@accounts/mail/delivery';
+import { REDIS_HEALTH_CLIENT, RedisHealthIndicator, redisOptions } from '@accounts/redis';
 import { HealthController } from './health.controller';
 import { JobLogContext } from './job-log-context';
 import { MailMetrics } from './mail-metrics';
-import { MailComposer } from './mail.composer';
 import { MailProcessor } from './mail.processor';
-import { MailRenderer } from './mail.renderer';
-import { MailSender } from './mail.sender';
 import { MetricsController } from './metrics.controller';
-import { RedisHealthIndicator } from './redis.health';
 import { SmtpHealthIndicator } from './smtp.health';
 
 /** Everything the worker reads from the environment: no DATABASE_URL, no JWT_SECRET. */
@@ -54,6 +52,8 @@ export const MAIL_WORKER_CONFIG = [appConfig, queueConfig, mailConfig, payloadCo
     MailProcessor,
     MailMetrics,
     JobLogContext,
+    // The worker's own connection: a worker without Redis can do nothing.
+    { provide: REDIS_HEALTH_CLIENT, inject: [MailProcessor], useFactory: (processor: MailProcessor) => () => processor.worker.client },
     RedisHealthIndicator,
     SmtpHealthIndicator,
   ],

@@ -4,11 +4,10 @@ import { Inject, Logger, type OnApplicationBootstrap, type OnModuleDestroy } fro
 import type { ConfigType } from '@nestjs/config';
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import { mailConfig, queueConfig, redactUrl } from '@accounts/config';
-import { MAIL_EVENT_NAMES, MAIL_QUEUE, PayloadSealError, type MailEventName, type MailJobData } from '@accounts/mail';
+import { isMailEventName, MAIL_QUEUE, PayloadSealError, type MailJobData } from '@accounts/mail/contract';
+import { MailComposer, MailSender, MalformedEventError } from '@accounts/mail/delivery';
 import { JobLogContext } from './job-log-context';
 import { MailMetrics } from './mail-metrics';
-import { MailComposer, MalformedEventError } from './mail.composer';
-import { MailSender } from './mail.sender';
 
 /**
  * Consumes the mail queue: compose, send, done. Failures that a retry cannot fix (an unknown or
@@ -137,10 +136,6 @@ export class MailProcessor extends WorkerHost implements OnApplicationBootstrap,
     // Without a listener an 'error' event (Redis gone, for one) would crash the process.
     this.logger.error(`Mail worker error: ${error.message}`);
   }
-}
-
-function isMailEventName(name: string): name is MailEventName {
-  return (MAIL_EVENT_NAMES as readonly string[]).includes(name);
 }
 
 /** 5xx replies are final; 4xx and connection failures are worth another attempt. */

@@ -1,9 +1,9 @@
 import type { ConfigType } from '@nestjs/config';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, createNestApp, mailConfig, queueConfig, validateConfig } from '@accounts/config';
+import { TemplateError } from '@accounts/mail/delivery';
+import { assertRedisReachable, RedisUnavailableError } from '@accounts/redis';
 import { MAIL_WORKER_CONFIG, MailWorkerModule } from './mail-worker.module';
-import { TemplateError } from './mail.renderer';
-import { assertRedisReachable, RedisUnavailableError } from './redis.probe';
 
 /**
  * Creates the mail worker, starts consuming the queue and listens on WORKER_PORT for health

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { Job, Queue } from 'bullmq';
 import { ConfigError, queueConfig, redactUrl } from '@accounts/config';
-import { MAIL_QUEUE, redisOptions, redisUnreachableReason } from '@accounts/mail';
+import { MAIL_QUEUE } from '@accounts/mail/contract';
+import { redisOptions, redisUnreachableReason } from '@accounts/redis';
 
 /**
  * `npm run mail:retry-failed [-- --list]`: lists the mail jobs kept as failed, or sends them again.

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue, type JobsOptions } from 'bullmq';
 import { ConfigError } from '@accounts/config';
-import { MAIL_QUEUE, PayloadSealer, redisOptions, type MailEventName, type MailEventPayloads } from '@accounts/mail';
+import { MAIL_QUEUE, PayloadSealer, type MailEventName, type MailEventPayloads } from '@accounts/mail/contract';
+import { redisOptions, RedisUnavailableError } from '@accounts/redis';
 import { SmtpSink, type ReceivedMail } from '../../../test/support/smtp-sink';
 import { TEST_REDIS_URL } from '../../../test/support/test-env';
 import { createMailWorker } from '../src/main';
-import { RedisUnavailableError } from '../src/redis.probe';
 
 const PAYLOAD_KEY = randomBytes(32);
 const sealer = new PayloadSealer({ key: PAYLOAD_KEY });

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { JwtModule } from '@nestjs/jwt';
 import { authConfig } from '@accounts/config';
-import { MailQueueModule } from '@accounts/mail';
+import { MailQueueModule } from '@accounts/mail/outbox';
 import { TokensModule } from '@accounts/tokens';
 import { UsersModule } from '@accounts/users';
 import { AccessTokenService } from './access-token.service';

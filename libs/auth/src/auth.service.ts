@@ -2,7 +2,7 @@ import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/po
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authConfig } from '@accounts/config';
-import { OutboxService } from '@accounts/mail';
+import { OutboxService } from '@accounts/mail/outbox';
 import { TokenPurpose, TokensService } from '@accounts/tokens';
 import { canonicalEmail, toUserView, User, type UserView } from '@accounts/users';
 import { AccessTokenService, type Principal } from './access-token.service';

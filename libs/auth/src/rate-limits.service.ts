@@ -4,7 +4,7 @@ import type { ConfigType } from '@nestjs/config';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { queueConfig, rateLimitConfig, type Limit } from '@accounts/config';
-import { redisOptions } from '@accounts/mail';
+import { redisOptions } from '@accounts/redis';
 import { TooManyRequestsError } from './auth.errors';
 import { clientSource } from './client-source';
 import { SecurityEvents } from './security-events';

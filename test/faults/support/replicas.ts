@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { JobsOptions, Queue } from 'bullmq';
-import { MAIL_QUEUE } from '@accounts/mail';
+import { MAIL_QUEUE } from '@accounts/mail/contract';
 import { createApiApp } from '../../../apps/api/src/api.app';
 import { MailProcessor } from '../../../apps/mail-worker/src/mail.processor';
 import { createMailWorker } from '../../../apps/mail-worker/src/main';

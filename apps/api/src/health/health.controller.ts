@@ -2,7 +2,7 @@ import { Controller, Get, Header, Res, ServiceUnavailableException } from '@nest
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, MikroOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
-import { RedisHealthIndicator } from './redis.health';
+import { RedisHealthIndicator } from '@accounts/redis';
 
 const CHECK_TIMEOUT_MS = 2_000;
 

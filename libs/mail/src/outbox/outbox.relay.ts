@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { ConfigType } from '@nestjs/config';
 import type { Queue } from 'bullmq';
 import { queueConfig } from '@accounts/config';
-import { MAIL_QUEUE } from './mail.events';
+import { MAIL_QUEUE } from '../contract';
 import { OutboxEvent } from './outbox-event.entity';
 import { OutboxService } from './outbox.service';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PayloadSealError, PayloadSealer } from '@accounts/mail';
+import { PayloadSealError, PayloadSealer } from '../contract';
 import { MailComposer, MalformedEventError, UnsupportedEventVersionError } from './mail.composer';
 import { MailRenderer } from './mail.renderer';
 

@@ -1,5 +1,5 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { PayloadSealer, PayloadSealError, type SealBinding } from './payload-sealer';
+import { PayloadSealer, PayloadSealError, type SealBinding } from './payload.sealer';
 
 describe('PayloadSealer', () => {
   const key = randomBytes(32);

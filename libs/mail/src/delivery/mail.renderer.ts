@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import Handlebars from 'handlebars';
-import { MAIL_EVENT_NAMES, type MailEventName } from '@accounts/mail';
+import { MAIL_EVENT_NAMES, type MailEventName } from '../contract';
 
 export interface RenderedMail {
   subject: string;

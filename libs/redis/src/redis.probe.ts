@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { redisOptions } from './redis-connection';
+import { redactUrl } from '@accounts/config';
+import { redisOptions } from './redis.connection';
 
 /**
  * Connects once and pings. Returns why Redis cannot be reached, or undefined when it answers.
@@ -41,5 +42,18 @@ export async function pingWithin(client: Promise<object> | object, timeoutMs: nu
     return await Promise.race([ping, deadline]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Redis could not be reached at start-up; the message is the one line an operator sees. */
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
+}
+
+/** For a process that can do nothing without Redis, and whose own connections would retry silently forever. */
+export async function assertRedisReachable(redisUrl: string): Promise<void> {
+  const reason = await redisUnreachableReason(redisUrl);
+  if (reason !== undefined) {
+    throw new RedisUnavailableError(`cannot reach Redis at ${redactUrl(redisUrl)} (${reason}); is it running? Try: docker compose up -d redis`);
   }
 }

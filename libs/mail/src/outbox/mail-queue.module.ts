@@ -3,12 +3,11 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { queueConfig } from '@accounts/config';
-import { MAIL_QUEUE } from './mail.events';
+import { redisOptions } from '@accounts/redis';
+import { MAIL_QUEUE, PayloadSealer } from '../contract';
 import { OutboxEvent } from './outbox-event.entity';
 import { OutboxRelay } from './outbox.relay';
 import { OutboxService } from './outbox.service';
-import { PayloadSealer } from './payload-sealer';
-import { redisOptions } from './redis-connection';
 
 /** The producer side of the mail queue: the outbox, its relay and the queue it feeds. */
 @Module({

@@ -1,8 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
-import type { MailEventName, MailEventPayloads, SealedToken } from './mail.events';
+import { PayloadSealer, type MailEventName, type MailEventPayloads, type SealedToken } from '../contract';
 import { OutboxEvent } from './outbox-event.entity';
-import { PayloadSealer } from './payload-sealer';
 
 /** Helpers a payload builder gets: the event's id and a way to seal tokens bound to it. */
 export interface EventContext {

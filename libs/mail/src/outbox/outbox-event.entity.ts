@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
-import type { MailEventName } from './mail.events';
+import type { MailEventName } from '../contract';
 
 /**
  * A domain event waiting to reach the mail queue. Written in the same transaction as the change it

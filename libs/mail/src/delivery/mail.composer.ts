@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { appConfig } from '@accounts/config';
-import { PayloadSealer, type MailEventName, type MailEventPayloads, type SealedToken } from '@accounts/mail';
+import { PayloadSealer, type MailEventName, type MailEventPayloads, type SealedToken } from '../contract';
 import { MailRenderer, type TemplateContext } from './mail.renderer';
 
 /** A message ready to send: one recipient, both parts. */
@@ -22,10 +22,39 @@ export class UnsupportedEventVersionError extends Error {
   override readonly name = 'UnsupportedEventVersionError';
 }
 
-type EventContext<N extends MailEventName> = (payload: MailEventPayloads[N], open: (token: SealedToken) => string) => Record<string, unknown>;
+type EventContext<N extends MailEventName> = (
+  payload: MailEventPayloads[N],
+  open: (token: SealedToken) => string,
+  link: (path: string, token?: string) => string,
+) => Record<string, unknown>;
 
 /** One address, nothing that could add a recipient or a header. */
 const SINGLE_ADDRESS = /^[^\s@,;<>()"\\]+@[^\s@,;<>()"\\]+$/;
+
+/**
+ * What each event adds to the template context: the composer case of an event. A new event
+ * without one does not compile (and the completeness spec fails).
+ */
+export const COMPOSER_CASES: { [N in MailEventName]: EventContext<N> } = {
+  'user.registered': (payload, open, link) => ({
+    confirmUrl: payload.confirmationToken ? link('/confirm-email', open(payload.confirmationToken)) : null,
+    signInUrl: link('/login'),
+  }),
+  'user.registration-attempted': (_payload, _open, link) => ({
+    signInUrl: link('/login'),
+    forgotPasswordUrl: link('/forgot-password'),
+  }),
+  'email.confirmation-requested': (payload, open, link) => ({
+    confirmUrl: link('/confirm-email', open(payload.confirmationToken)),
+  }),
+  'password.reset-requested': (payload, open, link) => ({
+    resetUrl: link('/reset-password', open(payload.resetToken)),
+  }),
+  'password.changed': (payload, _open, link) => ({
+    viaReset: payload.via === 'reset',
+    forgotPasswordUrl: link('/forgot-password'),
+  }),
+};
 
 /**
  * Turns an event into a mail. Every link starts with APP_URL and nothing from the event decides
@@ -34,27 +63,6 @@ const SINGLE_ADDRESS = /^[^\s@,;<>()"\\]+@[^\s@,;<>()"\\]+$/;
  */
 @Injectable()
 export class MailComposer {
-  private readonly contexts: { [N in MailEventName]: EventContext<N> } = {
-    'user.registered': (payload, open) => ({
-      confirmUrl: payload.confirmationToken ? this.link('/confirm-email', open(payload.confirmationToken)) : null,
-      signInUrl: this.link('/login'),
-    }),
-    'user.registration-attempted': () => ({
-      signInUrl: this.link('/login'),
-      forgotPasswordUrl: this.link('/forgot-password'),
-    }),
-    'email.confirmation-requested': (payload, open) => ({
-      confirmUrl: this.link('/confirm-email', open(payload.confirmationToken)),
-    }),
-    'password.reset-requested': (payload, open) => ({
-      resetUrl: this.link('/reset-password', open(payload.resetToken)),
-    }),
-    'password.changed': (payload) => ({
-      viaReset: payload.via === 'reset',
-      forgotPasswordUrl: this.link('/forgot-password'),
-    }),
-  };
-
   constructor(
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
     private readonly sealer: PayloadSealer,
@@ -77,7 +85,7 @@ export class MailComposer {
       appUrl: this.app.url,
       name: typeof payload.name === 'string' && payload.name.trim() !== '' ? payload.name : null,
       email: payload.email,
-      ...(this.contexts[name] as EventContext<N>)(payload, open),
+      ...(COMPOSER_CASES[name] as EventContext<N>)(payload, open, (path, token) => this.link(path, token)),
     };
     return { to: payload.email, ...this.renderer.render(name, context) };
   }

@@ -1,0 +1,3 @@
+// @accounts/mail/contract: what both sides of the mail queue agree on. No ORM, no SMTP.
+export * from './mail.events';
+export { PayloadSealer, PayloadSealError, type SealBinding } from './payload.sealer';

@@ -1,0 +1,57 @@
+/**
+ * The queue contract between the api (producer) and the mail worker (consumer). Job names are the
+ * event names, job ids are the event ids, and every payload carries its schema version.
+ */
+export const MAIL_QUEUE = 'mail';
+
+/** A one-time token sealed with AES-256-GCM under PAYLOAD_KEY; only the worker opens it. */
+export interface SealedToken {
+  sealed: string;
+}
+
+interface Recipient {
+  v: 1;
+  userId: string;
+  email: string;
+  name: string | null;
+}
+
+/** One event of the contract; `P` is its payload type, carried by the type only. */
+export interface MailEventSpec<P extends Recipient> {
+  readonly description: string;
+  /** Never set: it holds the payload type for MailEventPayloads. */
+  readonly payload?: P;
+}
+
+function event<P extends Recipient>(description: string): MailEventSpec<P> {
+  return { description };
+}
+
+/**
+ * The one list of mail events: the name union, the payload types and MAIL_EVENT_NAMES all derive
+ * from it, so an event cannot be declared in one place and missing from another.
+ */
+export const MAIL_EVENTS = {
+  'user.registered': event<Recipient & { confirmationToken: SealedToken | null }>(
+    'A new account. With confirmation on it carries the confirmation token; otherwise it is a welcome.',
+  ),
+  'user.registration-attempted': event<Recipient>('Someone tried to register an address that already has a confirmed account.'),
+  'email.confirmation-requested': event<Recipient & { confirmationToken: SealedToken }>(
+    'A fresh confirmation link (resend, or a repeat registration of an unconfirmed address).',
+  ),
+  'password.reset-requested': event<Recipient & { resetToken: SealedToken }>('A password reset link was asked for.'),
+  'password.changed': event<Recipient & { via: 'reset' | 'change' }>('The password was changed, by a reset or by the user.'),
+};
+
+export type MailEventName = keyof typeof MAIL_EVENTS;
+
+export type MailEventPayloads = { [N in MailEventName]: NonNullable<(typeof MAIL_EVENTS)[N]['payload']> };
+
+export const MAIL_EVENT_NAMES = Object.keys(MAIL_EVENTS) as readonly MailEventName[];
+
+export function isMailEventName(name: string): name is MailEventName {
+  return Object.hasOwn(MAIL_EVENTS, name);
+}
+
+/** What a job of the mail queue carries: `job.name` is the event name, `job.id` the event id. */
+export type MailJobData<N extends MailEventName = MailEventName> = MailEventPayloads[N];
