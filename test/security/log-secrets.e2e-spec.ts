@@ -1,3 +1,4 @@
+import { captureOutput } from '../support/captured-output';
 import { nextMail } from '../support/security';
 import { linkIn, startStack, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
@@ -10,31 +11,15 @@ import { strongPassword, uniqueEmail } from '../support/unique';
  */
 describe('security: no secrets in logs', () => {
   let stack: Stack;
-  const captured: string[] = [];
-  const restore: Array<() => void> = [];
+  let output: ReturnType<typeof captureOutput>;
 
   beforeAll(async () => {
-    for (const stream of [process.stdout, process.stderr]) {
-      const original = stream.write.bind(stream);
-      stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-        captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-        return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
-      }) as typeof stream.write;
-      restore.push(() => {
-        stream.write = original as typeof stream.write;
-      });
-    }
-    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-      const spy = jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-        captured.push(args.map(String).join(' '));
-      });
-      restore.push(() => spy.mockRestore());
-    }
+    output = captureOutput();
     stack = await startStack({ env: { EMAIL_CONFIRMATION_REQUIRED: 'true', LOG_LEVEL: 'trace' } });
   });
   afterAll(async () => {
     await stack?.close();
-    for (const undo of restore.reverse()) undo();
+    output.restore();
   });
 
   it('logs no password, token or emailed link through register, confirm, sign-in, refresh, change, forgot, reset and their failures', async () => {
@@ -122,7 +107,7 @@ describe('security: no secrets in logs', () => {
     // The worker has sent (and logged) everything up to the last mail.
     await changedMail;
 
-    const log = captured.join('');
+    const log = output.text();
     // The run did log something (at trace level, at least the route map and the sent mails).
     expect(log.length).toBeGreaterThan(0);
     expect(log).toMatch(/Sent [\w.-]+/);
