@@ -8,6 +8,8 @@ import { TokensModule } from '@accounts/tokens';
 import { UsersModule } from '@accounts/users';
 import { AccessTokenService } from './access-token.service';
 import { AuthService } from './auth.service';
+import { BrowserCredential } from './browser-credential.entity';
+import { BrowserCredentialsService } from './browser-credentials.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
@@ -22,7 +24,7 @@ import { SessionsService } from './sessions.service';
     UsersModule,
     TokensModule,
     MailQueueModule,
-    MikroOrmModule.forFeature([Session, RefreshToken]),
+    MikroOrmModule.forFeature([Session, RefreshToken, BrowserCredential]),
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
       useFactory: (auth: ConfigType<typeof authConfig>) => ({
@@ -33,7 +35,7 @@ import { SessionsService } from './sessions.service';
       }),
     }),
   ],
-  providers: [AuthService, SessionsService, AccessTokenService, PasswordHasher, PasswordPolicy, JwtAuthGuard, RateLimits, SecurityEvents],
-  exports: [AuthService, SessionsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents],
+  providers: [AuthService, SessionsService, BrowserCredentialsService, AccessTokenService, PasswordHasher, PasswordPolicy, JwtAuthGuard, RateLimits, SecurityEvents],
+  exports: [AuthService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents],
 })
 export class AuthModule {}
