@@ -126,8 +126,9 @@ describe('security: browser session cookie and CSRF', () => {
     const anonymousToken = await browser.csrfToken();
     for (const [label, token] of [['Alice session token', aliceToken], ['anonymous form token', anonymousToken]]) {
       for (const path of ['/account/sign-out-everywhere', '/logout', '/account/password']) {
-        const fields = path === '/account/password' ? { currentPassword: bob.password, newPassword: strongPassword() } : {};
-        const forged = await browser.form(path, { ...fields, _csrf: token, ...(path === '/account/password' ? { passwordConfirm: fields.newPassword! } : {}) });
+        const newPassword = strongPassword();
+        const fields: Record<string, string> = path === '/account/password' ? { currentPassword: bob.password, newPassword, passwordConfirm: newPassword } : {};
+        const forged = await browser.form(path, { ...fields, _csrf: token });
         expect({ label, path, status: forged.status }).toEqual({ label, path, status: 403 });
       }
     }

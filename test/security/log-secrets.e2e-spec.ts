@@ -101,6 +101,10 @@ describe('security: no secrets in logs', () => {
     expect((await stack.api.request('GET', `/reset-password?token=${pageReset}`)).status).toBe(200);
     const changedMail = nextMail(stack.sink, email, /changed/i);
     expect((await stack.api.form('/reset-password', { token: pageReset, password: pagePassword, passwordConfirm: pagePassword })).status).toBe(303);
+    // Page sign-in: the browser credential in the session cookie is a secret too.
+    expect((await stack.api.form('/login', { email, password: pagePassword })).status).toBe(303);
+    tokens.push(stack.api.cookie('accounts_session')!);
+    expect((await stack.api.request('GET', '/account')).status).toBe(200);
     const last = remember((await stack.api.post('/auth/login', { email, password: pagePassword })).body);
     expect((await stack.api.post('/auth/logout', { refreshToken: last.refreshToken })).status).toBe(204);
     expect((await stack.api.post('/auth/logout', { refreshToken: 'L'.repeat(43) })).status).toBe(204);
