@@ -43,7 +43,8 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
         : sendProblem(reply, problem(400, 'MALFORMED_REQUEST', 'Malformed request', 'The request URL is invalid')),
   });
   const app = await createNestApp<NestFastifyApplication>(ApiModule, adapter);
-  // Nest's parsers (the pages' urlencoded forms), then our JSON parser in place of Nest's.
+  // Nest's body parsers (the pages' urlencoded forms), with ours for JSON in place of Nest's: it
+  // names a forbidden __proto__ / constructor.prototype key instead of calling the body invalid JSON.
   adapter.registerParserMiddleware();
   adapter.getInstance().removeContentTypeParser('application/json');
   adapter.getInstance().addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, parseJsonBody);
