@@ -1,3 +1,5 @@
+import { MetadataStorage } from '@mikro-orm/core';
+
 /**
  * The environment every test process starts from. Tests that need other values set them before
  * booting an app; config is read when an app is created, not when a module is imported.
@@ -21,6 +23,5 @@ Object.assign(process.env, {
 
 // MikroORM keeps decorator metadata on globalThis, which outlives a test file's module registry;
 // entities re-imported by the next file in the same worker would meet the previous file's objects.
-for (const key of Object.keys(globalThis)) {
-  if (key.startsWith('mikro-orm-')) delete (globalThis as Record<string, unknown>)[key];
-}
+// MetadataStorage.clear() is MikroORM's public way to forget it.
+MetadataStorage.clear();

@@ -1,23 +1,26 @@
 import { resolve } from 'node:path';
-import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import { mailConfig, queueConfig, redactUrl } from '@accounts/config';
 import { isMailEventName, MAIL_QUEUE, PayloadSealError, type MailJobData } from '@accounts/mail/contract';
 import { MailComposer, MailSender, MalformedEventError } from '@accounts/mail/delivery';
+import { redisOptions } from '@accounts/redis';
 import { JobLogContext } from './job-log-context';
 import { MailMetrics } from './mail-metrics';
 
 /**
  * Consumes the mail queue: compose, send, done. Failures that a retry cannot fix (an unknown or
  * malformed event, a seal that does not open, a permanent SMTP rejection) end the job at once; everything else is rethrown
- * so BullMQ retries it with the producer's backoff. The worker is started by hand (no autorun) so
- * it takes its first job with the configured concurrency and rate cap already applied.
+ * so BullMQ retries it with the producer's backoff. The BullMQ worker is built here from the config
+ * (concurrency and lock settings are constructor options, which a static decorator cannot take) and
+ * started once the rate cap is applied.
  */
-@Processor(MAIL_QUEUE, { autorun: false })
-export class MailProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
+@Injectable()
+export class MailProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(MailProcessor.name);
+  readonly worker: Worker<MailJobData, void, string>;
   /** Jobs this worker is running now. */
   private activeJobs = 0;
   /** Rejects once the shutdown budget is spent, failing the sends still running (they are retried). */
@@ -33,7 +36,20 @@ export class MailProcessor extends WorkerHost implements OnApplicationBootstrap,
     private readonly metrics: MailMetrics,
     private readonly jobLogs: JobLogContext,
   ) {
-    super();
+    const { lockDurationMs } = queueSettings;
+    this.worker = new Worker<MailJobData, void, string>(MAIL_QUEUE, (job) => this.process(job), {
+      connection: redisOptions(queueSettings.redisUrl, 'worker'),
+      prefix: queueSettings.prefix,
+      autorun: false,
+      concurrency: config.concurrency,
+      // A job's lock is renewed every half of it, and stalled jobs are looked for as often.
+      lockDuration: lockDurationMs,
+      lockRenewTime: lockDurationMs / 2,
+      stalledInterval: lockDurationMs,
+    });
+    this.worker.on('failed', (job, error) => this.onFailed(job, error));
+    this.worker.on('completed', (job) => this.onCompleted(job));
+    this.worker.on('error', (error) => this.onError(error));
     this.interrupted = new Promise<never>((_, reject) => {
       this.interrupt = reject;
     });
@@ -41,8 +57,6 @@ export class MailProcessor extends WorkerHost implements OnApplicationBootstrap,
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.worker.concurrency = this.config.concurrency;
-    this.applyLockDuration(this.queueSettings.lockDurationMs);
     // The cap is stored in Redis and applies to every replica; the last worker to start sets it.
     if (this.config.ratePerSecond) await this.queue.setGlobalRateLimit(this.config.ratePerSecond, 1_000);
     else await this.queue.removeGlobalRateLimit();
@@ -74,16 +88,6 @@ export class MailProcessor extends WorkerHost implements OnApplicationBootstrap,
     }
   }
 
-  /**
-   * BullMQ reads the lock settings when the worker is constructed, which @nestjs/bullmq does from
-   * static decorator options; the worker has not run yet, so they are set here from the config.
-   * A job's lock is renewed every half of it, and stalled jobs are looked for as often.
-   */
-  private applyLockDuration(lockDurationMs: number): void {
-    Object.assign(this.worker.opts, { lockDuration: lockDurationMs, lockRenewTime: lockDurationMs / 2, stalledInterval: lockDurationMs });
-    this.worker['createLockManager']();
-  }
-
   /** Every line logged while the job runs carries its event id and name. */
   process(job: Job<MailJobData, void, string>): Promise<void> {
     return this.jobLogs.run(job, () => this.handle(job));
@@ -113,8 +117,7 @@ export class MailProcessor extends WorkerHost implements OnApplicationBootstrap,
     }
   }
 
-  @OnWorkerEvent('failed')
-  onFailed(job: Job | undefined, error: Error): void {
+  private onFailed(job: Job | undefined, error: Error): void {
     if (!job) return;
     const attempts = job.opts.attempts ?? 1;
     const final = error instanceof UnrecoverableError || job.attemptsMade >= attempts;
@@ -126,13 +129,11 @@ export class MailProcessor extends WorkerHost implements OnApplicationBootstrap,
     });
   }
 
-  @OnWorkerEvent('completed')
-  onCompleted(job: Job): void {
+  private onCompleted(job: Job): void {
     this.metrics.jobCompleted(job.name);
   }
 
-  @OnWorkerEvent('error')
-  onError(error: Error): void {
+  private onError(error: Error): void {
     // Without a listener an 'error' event (Redis gone, for one) would crash the process.
     this.logger.error(`Mail worker error: ${error.message}`);
   }

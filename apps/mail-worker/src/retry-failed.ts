@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Job, Queue } from 'bullmq';
 import { ConfigError, queueConfig, redactUrl } from '@accounts/config';
-import { MAIL_QUEUE } from '@accounts/mail/contract';
+import { MAIL_QUEUE, maskEmail } from '@accounts/mail/contract';
 import { redisOptions, redisUnreachableReason } from '@accounts/redis';
 
 /**
@@ -84,12 +84,6 @@ function describeJob(job: Job): string {
   const to = typeof job.data?.email === 'string' ? maskEmail(job.data.email) : '-';
   const reason = (job.failedReason ?? '').replace(/\s+/g, ' ').slice(0, 200);
   return `${job.id}  ${job.name}  to ${to}  attempts ${job.attemptsMade}  failed ${failedAt}  ${reason}`;
-}
-
-/** `a***@example.com`: enough for ops to recognise a recipient without copying addresses around. */
-function maskEmail(email: string): string {
-  const at = email.lastIndexOf('@');
-  return at <= 0 ? '***' : `${email[0]}***${email.slice(at)}`;
 }
 
 const USAGE = `Usage: npm run mail:retry-failed [-- --list]

@@ -2,6 +2,7 @@ import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/po
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authConfig } from '@accounts/config';
+import { maskEmail } from '@accounts/mail/contract';
 import { OutboxService } from '@accounts/mail/outbox';
 import { TokenPurpose, TokensService } from '@accounts/tokens';
 import { canonicalEmail, toUserView, User, type UserView } from '@accounts/users';
@@ -16,7 +17,7 @@ import { clientSource } from './client-source';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
 import { RateLimits } from './rate-limits.service';
-import { maskEmail, SecurityEvents } from './security-events';
+import { SecurityEvents } from './security-events';
 import type { SessionMeta } from './session-meta';
 import type { Session } from './session.entity';
 import { SessionsService } from './sessions.service';

@@ -1,12 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 
-/** `a***@example.com`: enough to correlate lines, not enough to harvest addresses from logs. */
-export function maskEmail(email: string): string {
-  const at = email.lastIndexOf('@');
-  if (at < 1) return '***';
-  return `${email[0]}***${email.slice(at)}`;
-}
-
 export type SecurityEvent =
   | 'auth.signin.succeeded'
   | 'auth.signin.failed'

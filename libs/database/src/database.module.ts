@@ -3,19 +3,21 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Logger, Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { databaseConfig } from '@accounts/config';
-import { dropConnectionOnReadTimeout } from './connection-guard';
+import { socketWithDeadlines } from './database.socket';
 import { ormOptions } from './orm-options';
 
 /**
  * How long a request may wait on PostgreSQL before it is answered 503: for a free connection from
  * the pool, for a new connection, and for a query. The server cancels a statement after
- * STATEMENT_TIMEOUT_MS; a reply that has not come a second later will not come (the server hangs
- * or the network is gone), so the client gives up and the connection is discarded.
+ * STATEMENT_TIMEOUT_MS; a connection silent a second longer will not answer (the server hangs or
+ * the network is gone), so its socket is closed and the connection discarded. Idle connections
+ * leave the pool before that deadline would close them.
  */
 const ACQUIRE_TIMEOUT_MS = 3_000;
-const CONNECT_TIMEOUT_MS = 3_000;
+const CONNECT_TIMEOUT_MS = 2_500;
 const STATEMENT_TIMEOUT_MS = 4_000;
-const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 1_000;
+const SILENCE_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 1_000;
+const IDLE_TIMEOUT_MS = STATEMENT_TIMEOUT_MS;
 
 /** Knex's own notices (a pooled connection found dead and dropped) as log lines, not console output. */
 const knexLogger = new Logger('Database');
@@ -38,17 +40,13 @@ const knexLog = {
             min: 0,
             max: db.poolSize,
             acquireTimeoutMillis: ACQUIRE_TIMEOUT_MS,
-            afterCreate: (client: Parameters<typeof dropConnectionOnReadTimeout>[0], done: (error?: Error) => void) => {
-              dropConnectionOnReadTimeout(client);
-              done();
-            },
+            idleTimeoutMillis: IDLE_TIMEOUT_MS,
           },
           driverOptions: {
             log: knexLog,
             connection: {
-              connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+              stream: socketWithDeadlines({ connectMs: CONNECT_TIMEOUT_MS, silenceMs: SILENCE_TIMEOUT_MS }),
               statement_timeout: STATEMENT_TIMEOUT_MS,
-              query_timeout: QUERY_TIMEOUT_MS,
               keepAlive: true,
             },
           },

@@ -86,31 +86,16 @@ export function logServerFailure(logger: Logger, error: unknown, status: number)
   else if (status >= 500) logger.error(describeForLog(error));
 }
 
-/**
- * The node-postgres failures that carry no code: a connect that timed out, a connection that
- * died under a query, a query that got no answer (query_timeout). Matched on their fixed wording.
- */
-const CONNECTION_FAILURES = [
-  'timeout expired',
-  'Connection terminated unexpectedly',
-  'Connection terminated due to connection timeout',
-  'Connection ended unexpectedly',
-  'Query read timeout',
-  'Client has encountered a connection error and is not queryable',
-  'Client was closed and is not queryable',
-];
-
 /** Why PostgreSQL counts as unavailable, from a fixed list (never the error's own text), or undefined. */
 function databaseUnavailableReason(error: unknown): string | undefined {
   if (error instanceof ConnectionException) return 'ConnectionException';
   const name = (error as { name?: unknown })?.name;
   const code = String((error as { code?: unknown })?.code);
-  const message = String((error as { message?: unknown })?.message ?? '');
   if (name === 'KnexTimeoutError') return 'no free connection in time';
   if (error instanceof DriverException && ['57P01', '57P03', '08006', '08001', '08003'].includes(code)) return `SQLSTATE ${code}`;
+  // Socket codes; a silent or closed connection carries one too (libs/database/src/database.socket.ts).
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return code;
-  // Knex prefixes the driver's message with the SQL: only the end is compared.
-  return CONNECTION_FAILURES.find((failure) => message === failure || message.endsWith(` - ${failure}`));
+  return undefined;
 }
 
 /**

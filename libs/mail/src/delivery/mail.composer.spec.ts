@@ -34,7 +34,8 @@ describe('MailComposer', () => {
   });
 
   it('refuses a recipient that is not exactly one address', () => {
-    for (const email of ['ann@example.com, eve@example.com', 'Eve <eve@example.com>', 'ann@example.com\r\nBcc: eve@example.com', 'nobody']) {
+    // The same rule the API applies to an address (NUL and lone surrogates included): one source, no drift.
+    for (const email of ['ann@example.com, eve@example.com', 'Eve <eve@example.com>', 'ann@example.com\r\nBcc: eve@example.com', 'nobody', 'ann\u0000@example.com', 'ann\ud800@example.com']) {
       expect(() => composer.compose('password.changed', { ...recipient, email, via: 'change' }, 'e')).toThrow(MalformedEventError);
     }
   });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { appConfig } from '@accounts/config';
-import { PayloadSealer, type MailEventName, type MailEventPayloads, type SealedToken } from '../contract';
+import { isSingleAddress, PayloadSealer, type MailEventName, type MailEventPayloads, type SealedToken } from '../contract';
 import { MailRenderer, type TemplateContext } from './mail.renderer';
 
 /** A message ready to send: one recipient, both parts. */
@@ -27,9 +27,6 @@ type EventContext<N extends MailEventName> = (
   open: (token: SealedToken) => string,
   link: (path: string, token?: string) => string,
 ) => Record<string, unknown>;
-
-/** One address, nothing that could add a recipient or a header. */
-const SINGLE_ADDRESS = /^[^\s@,;<>()"\\]+@[^\s@,;<>()"\\]+$/;
 
 /**
  * What each event adds to the template context: the composer case of an event. A new event
@@ -72,7 +69,7 @@ export class MailComposer {
   compose<N extends MailEventName>(name: N, payload: MailEventPayloads[N], eventId: string): OutgoingMail {
     if (typeof payload !== 'object' || payload === null) throw new MalformedEventError(`${name} has no payload`);
     if (payload.v !== 1) throw new UnsupportedEventVersionError(`${name} payload version ${String(payload.v)} is not supported`);
-    if (typeof payload.email !== 'string' || !SINGLE_ADDRESS.test(payload.email)) {
+    if (!isSingleAddress(payload.email)) {
       throw new MalformedEventError(`${name} has no valid recipient address`);
     }
     const open = (token: SealedToken) => {

@@ -1,16 +1,10 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { isEmail, IsNotEmpty, IsString, Length, Matches, MaxLength, ValidateBy } from 'class-validator';
+import { isSingleAddress } from '@accounts/mail/contract';
 import { canonicalEmail, normalizeEmail } from '@accounts/users';
 
 const EMAIL_MAX_LENGTH = 254;
-
-/**
- * One plain address, as the mail worker will send to it: no whitespace, control characters
- * (CR, LF, NUL…), lone surrogates, quotes or backslashes (so no quoted local part, which RFC 5321
- * allows to carry CR/LF and commas), and nothing that separates addresses or opens a display name.
- */
-const SINGLE_ADDRESS = /^[^\s\p{Cc}\p{Cs}@,;<>()"\\]+@[^\s\p{Cc}\p{Cs}@,;<>()"\\]+$/u;
 
 const EMAIL_SYNTAX = { allow_utf8_local_part: true, allow_ip_domain: false, allow_display_name: false } as const;
 
@@ -25,7 +19,7 @@ export function isAcceptableEmail(input: unknown): boolean {
   return (
     email.length <= EMAIL_MAX_LENGTH &&
     canonicalEmail(email).length <= EMAIL_MAX_LENGTH &&
-    SINGLE_ADDRESS.test(email) &&
+    isSingleAddress(email) &&
     isEmail(email, EMAIL_SYNTAX)
   );
 }
