@@ -123,7 +123,7 @@ describe('security: browser session cookie and CSRF', () => {
     expect((await browser.form('/login', { email: bob.email, password: bob.password })).status).toBe(303);
     const bobCredential = browser.cookie(SESSION)!;
 
-    const anonymousToken = await browser.csrfToken();
+    const anonymousToken = await browser.csrfToken('/forgot-password');
     for (const [label, token] of [['Alice session token', aliceToken], ['anonymous form token', anonymousToken]]) {
       for (const path of ['/account/sign-out-everywhere', '/logout', '/account/password']) {
         const newPassword = strongPassword();
