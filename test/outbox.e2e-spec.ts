@@ -1,3 +1,4 @@
+import { waitUntil } from './support/polling';
 import { PrivateRedis } from './support/private-redis';
 import { startStack, to, type Stack } from './support/stack';
 import { strongPassword, uniqueEmail } from './support/unique';
@@ -46,14 +47,6 @@ describe('outbox: email survives a Redis outage', () => {
     expect(ready.status).toBe(200);
     expect(ready.body.checks).toEqual({ database: 'up', redis: 'down' });
     await redis.start();
-    await waitFor(async () => (await stack.api.request('GET', '/health/ready')).body.checks.redis === 'up');
+    await waitUntil(async () => (await stack.api.request('GET', '/health/ready')).body.checks.redis === 'up');
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -1,6 +1,7 @@
 import { linkIn, startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
-import { eventIdsFor, printReport, sleep, waitForDeliveries } from './support/mail-audit';
+import { sleep } from '../support/polling';
+import { eventIdsFor, printReport, waitForDeliveries } from './support/mail-audit';
 
 /**
  * Racing requests on one account. (Two resets with one token, and one address registered twice at

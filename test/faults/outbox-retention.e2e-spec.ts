@@ -3,7 +3,7 @@ import { OutboxRelay } from '@accounts/mail/outbox';
 import { PrivateRedis } from '../support/private-redis';
 import { startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
-import { waitUntil } from './support/mail-audit';
+import { waitUntil } from '../support/polling';
 
 async function insertEvent(stack: Stack, { createdAgo, publishedAgo }: { createdAgo: string; publishedAgo: string | null }): Promise<string> {
   const id = randomUUID();

@@ -3,7 +3,7 @@ import { expectNoInternals, expectProblem } from '../support/security';
 import { startStack, to, type Stack } from '../support/stack';
 import { TEST_DATABASE_URL } from '../support/test-env';
 import { strongPassword, uniqueEmail } from '../support/unique';
-import { waitUntil } from './support/mail-audit';
+import { waitUntil } from '../support/polling';
 import { TcpProxy } from '../support/tcp-proxy';
 
 /** "Promptly": the spec says a few seconds; generous for a loaded machine, far from a hang. */

@@ -5,7 +5,8 @@ import { PrivateRedis } from '../support/private-redis';
 import { SmtpSink } from '../support/smtp-sink';
 import { startStack, type Stack } from '../support/stack';
 import { DurableRedis } from './support/durable-redis';
-import { burst, eventIdsFor, printReport, waitForDeliveries, waitUntil } from './support/mail-audit';
+import { waitUntil } from '../support/polling';
+import { burst, eventIdsFor, printReport, waitForDeliveries } from './support/mail-audit';
 
 /** Rate limits on (they must fall back to memory), generous enough for a burst from one IP. */
 const LIMITS = { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_AUTH_PER_IP: '10000/15m' };

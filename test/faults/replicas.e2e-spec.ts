@@ -4,7 +4,8 @@ import { OutboxRelay } from '@accounts/mail/outbox';
 import type { ApiClient } from '../support/api-client';
 import { startStack, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
-import { burst, deliveryReport, eventIdsFor, printReport, sleep, waitForDeliveries, waitUntil } from './support/mail-audit';
+import { sleep, waitUntil } from '../support/polling';
+import { burst, deliveryReport, eventIdsFor, printReport, waitForDeliveries } from './support/mail-audit';
 import { countCompleted, recordPublishes, startApiReplica, startWorkerReplica } from './support/replicas';
 
 /** Two API replicas (two relays) and two mail workers on one PostgreSQL, one Redis, one queue. */

@@ -4,7 +4,8 @@ import { redisOptions } from '@accounts/redis';
 import { retryFailedMail } from '../../apps/mail-worker/src/retry-failed';
 import { startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
-import { burst, eventIdsFor, printReport, waitForDeliveries, waitForQueueIdle, waitUntil } from './support/mail-audit';
+import { waitUntil } from '../support/polling';
+import { burst, eventIdsFor, printReport, waitForDeliveries, waitForQueueIdle } from './support/mail-audit';
 
 describe('fault 4: the SMTP server down for a while, and an address it refuses for good', () => {
   let stack: Stack;

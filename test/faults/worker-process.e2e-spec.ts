@@ -3,7 +3,8 @@ import { MAIL_QUEUE } from '@accounts/mail/contract';
 import { redisOptions } from '@accounts/redis';
 import { SmtpSink } from '../support/smtp-sink';
 import { startStack, type Stack } from '../support/stack';
-import { burst, deliveryReport, eventIdsFor, printReport, waitForDeliveries, waitForQueueIdle, waitUntil } from './support/mail-audit';
+import { waitUntil } from '../support/polling';
+import { burst, deliveryReport, eventIdsFor, printReport, waitForDeliveries, waitForQueueIdle } from './support/mail-audit';
 import { WorkerProcess } from './support/worker-process';
 
 /**

@@ -7,6 +7,7 @@ import { CONFIG_VARIABLES, databaseConfig, validateConfig, type ConfigProcess } 
 import { PUBLISHED_SECRETS } from '../../libs/config/src/published-secrets';
 import { API_CONFIG } from '../../apps/api/src/api.module';
 import { MAIL_WORKER_CONFIG } from '../../apps/mail-worker/src/mail-worker.module';
+import { waitUntil } from '../support/polling';
 import { freePort } from '../support/private-redis';
 import { startStack, type Stack } from '../support/stack';
 
@@ -163,11 +164,7 @@ describe('ops: docker-compose.yml', () => {
         env: { PATH: process.env.PATH, ...(password === undefined ? {} : { REDISCLI_AUTH: password }) },
       }).status;
     try {
-      const deadline = Date.now() + 10_000;
-      while (healthcheck(environmentOf(redis).REDISCLI_AUTH) !== 0) {
-        if (Date.now() > deadline) throw new Error('redis-server with the compose command did not become healthy');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await waitUntil(() => healthcheck(environmentOf(redis).REDISCLI_AUTH) === 0, 10_000, 'redis-server with the compose command to become healthy');
       expect(healthcheck('a wrong password')).not.toBe(0);
       expect(healthcheck(undefined)).not.toBe(0);
       const anonymous = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'set', 'k', 'v'], { encoding: 'utf8', env: { PATH: process.env.PATH } });

@@ -1,5 +1,5 @@
 import { adminConfig, ConfigError } from '@accounts/config';
-import { eventually } from '../support/ops';
+import { waitUntil } from '../support/polling';
 import { rawRequest } from '../support/raw-http';
 import { startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
@@ -53,7 +53,7 @@ describe('ops: queue dashboard', () => {
     expect((await stack.api.post('/auth/register', { email, password: strongPassword() })).status).toBe(201);
     const [{ id }] = await stack.sql<{ id: string }>(`select id from outbox where payload->>'email' = ?`, [email]);
     const auth = basic(ADMIN.username, ADMIN.password);
-    await eventually(async () => (await get(`/admin/queues/api/queues/mail/${id}`, auth)).json?.status === 'failed', 15_000, 'the job failed');
+    await waitUntil(async () => (await get(`/admin/queues/api/queues/mail/${id}`, auth)).json?.status === 'failed', 15_000, 'the job failed');
 
     stack.sink.acceptRecipient(email);
     const delivered = stack.sink.waitFor(to(email), 15_000);
@@ -68,7 +68,7 @@ describe('ops: queue dashboard', () => {
     expect((await stack.api.post('/auth/register', { email, password: strongPassword() })).status).toBe(201);
     const [{ id }] = await stack.sql<{ id: string }>(`select id from outbox where payload->>'email' = ?`, [email]);
     const auth = basic(ADMIN.username, ADMIN.password);
-    await eventually(async () => (await get(`/admin/queues/api/queues/mail/${id}`, auth)).json?.status === 'failed', 15_000, 'the job failed');
+    await waitUntil(async () => (await get(`/admin/queues/api/queues/mail/${id}`, auth)).json?.status === 'failed', 15_000, 'the job failed');
 
     const attacker = uniqueEmail('dashboard-attacker');
     const json = { authorization: auth, 'content-type': 'application/json' };

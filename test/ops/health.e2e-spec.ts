@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createMailWorker } from '../../apps/mail-worker/src/main';
-import { baseUrlOf, eventually } from '../support/ops';
+import { baseUrlOf } from '../support/ops';
+import { waitUntil } from '../support/polling';
 import { rawRequest } from '../support/raw-http';
 import { SmtpSink } from '../support/smtp-sink';
 import { startStack, type Stack } from '../support/stack';
@@ -52,7 +53,7 @@ describe('ops: API health', () => {
     expect((await rawRequest(stack.api.baseUrl, 'GET', '/health/live')).status).toBe(200);
 
     await proxy.restore();
-    await eventually(async () => (await rawRequest(stack.api.baseUrl, 'GET', '/health/ready')).status === 200, 15_000, 'ready again');
+    await waitUntil(async () => (await rawRequest(stack.api.baseUrl, 'GET', '/health/ready')).status === 200, 15_000, 'ready again');
   });
 });
 
@@ -105,7 +106,7 @@ describe('ops: worker health', () => {
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({ status: 'error', checks: { redis: 'up', smtp: 'down' }, error: { smtp: { status: 'down', message: expect.any(String) } } });
     await sink.restart();
-    await eventually(async () => (await ready(baseUrl)).status === 200, 10_000, 'SMTP reachable again');
+    await waitUntil(async () => (await ready(baseUrl)).status === 200, 10_000, 'SMTP reachable again');
   });
 
   it('reports SMTP as not configured, and stays ready, when it writes .eml files', async () => {

@@ -1,4 +1,5 @@
-import { StdoutCapture, eventually } from '../support/ops';
+import { StdoutCapture } from '../support/ops';
+import { waitUntil } from '../support/polling';
 import { rawRequest } from '../support/raw-http';
 import { startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
@@ -52,7 +53,7 @@ describe('ops: request ids and structured logs', () => {
     expect(answer.headers['x-request-id']).toBe(requestId);
 
     let lines: Array<Record<string, unknown>> = [];
-    await eventually(() => {
+    await waitUntil(() => {
       lines = capture.lines().filter((line) => line.requestId === requestId);
       return lines.some((line) => line.res !== undefined);
     }, 5_000, 'the request line');
@@ -80,7 +81,7 @@ describe('ops: request ids and structured logs', () => {
     await rawRequest(stack.api.baseUrl, 'GET', '/health/ready', { headers: { 'x-request-id': probeId } });
     await rawRequest(stack.opsUrl, 'GET', '/metrics', { headers: { 'x-request-id': probeId } });
 
-    await eventually(() => capture.lines().some((line) => line.requestId === requestId && line.res !== undefined), 5_000, 'the page line');
+    await waitUntil(() => capture.lines().some((line) => line.requestId === requestId && line.res !== undefined), 5_000, 'the page line');
     const page = capture.lines().find((line) => line.requestId === requestId && line.res !== undefined)!;
     expect(page.req).toMatchObject({ method: 'GET', url: '/reset-password' });
     expect(page.msg).toMatch(/^GET \/reset-password \d{3} in/);
@@ -100,7 +101,7 @@ describe('ops: request ids and structured logs', () => {
     expect((await stack.api.post('/auth/register', { email, password: strongPassword() })).status).toBe(201);
     await delivered;
     const [{ id }] = await stack.sql<{ id: string }>(`select id from outbox where payload->>'email' = ?`, [email]);
-    await eventually(() => capture.lines().some((line) => line.eventId === id), 5_000, 'the job line');
+    await waitUntil(() => capture.lines().some((line) => line.eventId === id), 5_000, 'the job line');
     const sent = capture.lines().find((line) => line.eventId === id)!;
     expect(sent).toMatchObject({ app: 'mail-worker', event: 'user.registered', context: 'MailProcessor', msg: expect.stringMatching(/^Sent user\.registered/) });
   });

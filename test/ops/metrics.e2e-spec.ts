@@ -1,4 +1,5 @@
-import { baseUrlOf, eventually, metricValue } from '../support/ops';
+import { baseUrlOf, metricValue } from '../support/ops';
+import { waitUntil } from '../support/polling';
 import { PrivateRedis } from '../support/private-redis';
 import { startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
@@ -78,13 +79,13 @@ describe('ops: metrics', () => {
 
     expect((await stack.api.post('/auth/register', { email: flaky, password: strongPassword() })).status).toBe(201);
     expect((await stack.api.post('/auth/register', { email: refused, password: strongPassword() })).status).toBe(201);
-    await eventually(async () => (metricValue(await scrapeWorker(), 'mail_jobs_retried_total', { event: 'user.registered' }) ?? 0) >= 1, 15_000, 'a retry');
+    await waitUntil(async () => (metricValue(await scrapeWorker(), 'mail_jobs_retried_total', { event: 'user.registered' }) ?? 0) >= 1, 15_000, 'a retry');
     stack.sink.acceptRecipient(flaky);
     await stack.sink.waitFor(to(flaky), 15_000);
-    await eventually(async () => (metricValue(await scrapeWorker(), 'mail_jobs_failed_total', { event: 'user.registered' }) ?? 0) >= 1, 15_000, 'a failure');
+    await waitUntil(async () => (metricValue(await scrapeWorker(), 'mail_jobs_failed_total', { event: 'user.registered' }) ?? 0) >= 1, 15_000, 'a failure');
 
     let metrics = '';
-    await eventually(async () => {
+    await waitUntil(async () => {
       metrics = await scrapeWorker();
       return metricValue(metrics, 'mail_jobs_completed_total', { event: 'user.registered' })! >= completedBefore + 1;
     }, 10_000, 'a completed job');
@@ -118,7 +119,7 @@ describe('ops: outbox metrics while Redis is away', () => {
     expect(metricValue(waiting, 'outbox_relay_lag_seconds')).toBeGreaterThanOrEqual(1.4);
 
     await redis.start();
-    await eventually(async () => {
+    await waitUntil(async () => {
       const [row] = await stack.sql<{ published: boolean }>(`select published_at is not null as published from outbox where payload->>'email' = ?`, [email]);
       return row.published;
     }, 15_000, 'the event published');

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually } from '../support/ops';
+import { waitUntil } from '../support/polling';
 import { freePort } from '../support/private-redis';
 
 const ROOT = join(__dirname, '..', '..');
@@ -77,7 +77,7 @@ describe('ops: npm start stops as one', () => {
     npm.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     const exited = new Promise<number | null>((resolve) => npm!.once('exit', (code) => resolve(code)));
 
-    await eventually(() => /Listening on/.test(output) && /Taking mail jobs/.test(output), 60_000, "both apps' start-up lines");
+    await waitUntil(() => /Listening on/.test(output) && /Taking mail jobs/.test(output), 60_000, "both apps' start-up lines");
     tree = descendantsOf(npm.pid!);
     // npm, then this script, the two watchers and the two apps (plus a shell on some npm versions).
     expect(tree.length).toBeGreaterThanOrEqual(5);

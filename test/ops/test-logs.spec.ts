@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { eventually } from '../support/ops';
+import { waitUntil } from '../support/polling';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -11,7 +11,7 @@ describe('ops: log lines of the apps under test go to a file per spec', () => {
     process.stdout.write(`${line}\n`);
     const file = join(ROOT, 'test', 'artifacts', 'logs', `${relative(ROOT, __filename)}.log`);
     let content = '';
-    await eventually(async () => {
+    await waitUntil(async () => {
       content = await readFile(file, 'utf8').catch(() => '');
       return content.includes(line);
     }, 5_000, 'the line in the log file');

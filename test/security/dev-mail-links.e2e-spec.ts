@@ -3,7 +3,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
-import { eventually, StdoutCapture } from '../support/ops';
+import { StdoutCapture } from '../support/ops';
+import { waitUntil } from '../support/polling';
 import { startStack, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
 
@@ -45,7 +46,7 @@ describe('security: emailed links in the worker log only in development', () => 
     expect((await stack.api.post('/auth/password/forgot', { email })).status).toBe(202);
 
     let found: { link: string; file: string } | undefined;
-    await eventually(async () => {
+    await waitUntil(async () => {
       for (const name of await readdir(outbox).catch(() => [])) {
         const parsed = await simpleParser(await readFile(join(outbox, name)));
         const link = RESET_LINK.exec(parsed.text ?? '')?.[0];
@@ -54,7 +55,7 @@ describe('security: emailed links in the worker log only in development', () => 
       return found !== undefined;
     }, 15_000, 'the reset email as an .eml file');
     // The worker logs that it sent the mail once the file and any link line are written.
-    await eventually(() => /Sent password\.reset-requested/.test(logs.text), 5_000, 'the worker reporting the send');
+    await waitUntil(() => /Sent password\.reset-requested/.test(logs.text), 5_000, 'the worker reporting the send');
     return { ...found!, logs: () => logs.text };
   }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { MAIL_QUEUE, type MailJobData } from '@accounts/mail/contract';
 import { redisOptions } from '@accounts/redis';
-import { eventually } from '../support/ops';
+import { waitUntil } from '../support/polling';
 import { createAccount } from '../support/security';
 import { startStack, to, type Stack } from '../support/stack';
 
@@ -32,14 +32,14 @@ describe('security: tampering with queued mail jobs', () => {
     const victim = await createAccount(stack, { label: 'tamper' });
     expect((await stack.api.post('/auth/password/forgot', { email: victim.email })).status).toBe(202);
     const [{ id }] = await stack.sql<{ id: string }>(`select id from outbox where name = 'password.reset-requested' and payload->>'email' = ?`, [victim.email]);
-    await eventually(async () => (await queue.getJob(id)) !== undefined, 10_000, 'the reset job queued');
+    await waitUntil(async () => (await queue.getJob(id)) !== undefined, 10_000, 'the reset job queued');
     return { ...victim, jobId: id };
   }
 
   /** Settled: sent and removed, or failed for good, or waiting for a retry. */
   async function settled(jobId: string): Promise<string> {
     let state = '';
-    await eventually(async () => {
+    await waitUntil(async () => {
       const job = await queue.getJob(jobId);
       state = job ? await job.getState() : 'removed';
       return state === 'removed' || state === 'failed' || (state === 'delayed' && job!.attemptsMade > 0);

@@ -4,7 +4,8 @@ import { MAIL_QUEUE } from '@accounts/mail/contract';
 import { redisOptions } from '@accounts/redis';
 import { startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
-import { eventIdsFor, waitUntil } from '../faults/support/mail-audit';
+import { waitUntil } from '../support/polling';
+import { eventIdsFor } from '../faults/support/mail-audit';
 
 /**
  * Production never lets an SMTP server (or whoever sits between us and it) downgrade a delivery to

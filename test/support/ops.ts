@@ -22,15 +22,6 @@ export function metricValue(exposition: string, name: string, labels: Record<str
   return undefined;
 }
 
-/** Polls `check` until it holds, at most `timeoutMs`. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /**
  * Everything this process writes to stdout from now until `stop()`. The apps log through
  * process.stdout, so their JSON lines land here; `lines()` parses them.

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, Socket, type AddressInfo } from 'node:net';
+import { waitUntil } from './polling';
 
 /** A Redis server of the test's own on a spare port, which the test can stop and start again. */
 export class PrivateRedis {
@@ -22,7 +23,7 @@ export class PrivateRedis {
     this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
-    await waitUntil(() => answers(this.port), 5_000);
+    await waitUntil(() => answers(this.port), 5_000, 'redis-server to start');
   }
 
   /** Stops the server process without closing its sockets: connections stay open, nothing answers. */
@@ -69,12 +70,4 @@ export function answers(port: number): Promise<boolean> {
       });
     });
   });
-}
-
-export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('redis-server did not start');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { withinDeadline } from '@accounts/config';
 import { isMailEventName, MAIL_EVENT_NAMES, MAIL_QUEUE } from '@accounts/mail/contract';
 
 const QUEUE_STATES = ['waiting', 'delayed', 'active', 'failed'] as const;
@@ -84,15 +85,7 @@ function label(event: string): string {
   return isMailEventName(event) ? event : 'unknown';
 }
 
-async function countJobs(queue: Queue): Promise<Record<string, number> | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), QUEUE_COUNT_TIMEOUT_MS);
-  });
+function countJobs(queue: Queue): Promise<Record<string, number> | undefined> {
   const counts = queue.getJobCounts(...QUEUE_STATES).catch(() => undefined);
-  try {
-    return await Promise.race([counts, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withinDeadline(counts, QUEUE_COUNT_TIMEOUT_MS, () => undefined);
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { MailerService } from '@nestjs-modules/mailer';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { mailConfig } from '@accounts/config';
+import { mailConfig, withinDeadline } from '@accounts/config';
 
 /** A verified SMTP server is trusted this long before it is asked again (each check connects and logs in). */
 const VERIFIED_FOR_MS = 30_000;
@@ -44,14 +44,6 @@ export class SmtpHealthIndicator {
       .finally(() => {
         this.inFlight = undefined;
       });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.inFlight, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withinDeadline(this.inFlight, timeoutMs, () => `no answer within ${timeoutMs} ms`);
   }
 }

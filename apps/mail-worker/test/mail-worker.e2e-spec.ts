@@ -8,6 +8,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import { ConfigError } from '@accounts/config';
 import { MAIL_QUEUE, PayloadSealer, type MailEventName, type MailEventPayloads } from '@accounts/mail/contract';
 import { redisOptions, RedisUnavailableError } from '@accounts/redis';
+import { pollUntil } from '../../../test/support/polling';
 import { SmtpSink, type ReceivedMail } from '../../../test/support/smtp-sink';
 import { TEST_REDIS_URL } from '../../../test/support/test-env';
 import { createMailWorker } from '../src/main';
@@ -72,16 +73,6 @@ async function publish<N extends MailEventName>(
   const eventId = randomUUID();
   await queue.add(name, build(eventId), { ...options, jobId: eventId });
   return eventId;
-}
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last value: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** The one link to `path` in both parts; its host must be APP_URL's. */
@@ -216,7 +207,7 @@ describe('mail worker over SMTP', () => {
     const id = await publish(queue, 'password.changed', () => ({ ...recipient(to), via: 'change' }));
 
     await sink.waitFor((m) => m.to === to);
-    await eventually(() => queue.getJob(id), (job) => job === undefined);
+    await pollUntil(() => queue.getJob(id), (job) => job === undefined);
   });
 
   it('retries while the SMTP server is down and delivers once when it is back', async () => {
@@ -224,7 +215,7 @@ describe('mail worker over SMTP', () => {
     await sink.stop();
     try {
       const id = await publish(queue, 'password.changed', () => ({ ...recipient(to), via: 'reset' }));
-      await eventually(() => queue.getJob(id), (job) => (job?.attemptsMade ?? 0) >= 1);
+      await pollUntil(() => queue.getJob(id), (job) => (job?.attemptsMade ?? 0) >= 1);
     } finally {
       await sink.restart();
     }
@@ -241,7 +232,7 @@ describe('mail worker over SMTP', () => {
     await publish(queue, 'password.changed', () => ({ ...recipient(later), via: 'change' }));
 
     await sink.waitFor((m) => m.to === later);
-    const job = await eventually(() => queue.getJob(id), (j) => j?.finishedOn !== undefined);
+    const job = await pollUntil(() => queue.getJob(id), (j) => j?.finishedOn !== undefined);
     expect(await job!.getState()).toBe('failed');
     expect(job!.attemptsMade).toBe(1);
     expect(job!.failedReason).toContain('550');
@@ -251,7 +242,7 @@ describe('mail worker over SMTP', () => {
     const id = randomUUID();
     await queue.add('user.unknown-event', recipient(address('unknown')), { ...JOB_OPTIONS, jobId: id });
 
-    const job = await eventually(() => queue.getJob(id), (j) => j?.finishedOn !== undefined);
+    const job = await pollUntil(() => queue.getJob(id), (j) => j?.finishedOn !== undefined);
     expect(await job!.getState()).toBe('failed');
     expect(job!.attemptsMade).toBe(1);
   });
@@ -290,7 +281,7 @@ describe('mail worker without SMTP_URL', () => {
     const id = await publish(queue, 'user.registered', () => ({ ...recipient(to), confirmationToken: null }));
 
     const dir = join(outbox, 'nested');
-    const files = await eventually(
+    const files = await pollUntil(
       () => readdir(dir).catch(() => [] as string[]),
       (names) => names.some((file) => file.endsWith(`-${id}.eml`)),
     );

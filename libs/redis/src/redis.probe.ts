@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { redactUrl } from '@accounts/config';
+import { redactUrl, withinDeadline } from '@accounts/config';
 import { redisOptions } from './redis.connection';
 
 /**
@@ -30,19 +30,11 @@ export async function redisUnreachableReason(redisUrl: string): Promise<string |
  * instead of failing. BullMQ types its clients without PING; built from ioredis options, as ours
  * are, they are ioredis instances.
  */
-export async function pingWithin(client: Promise<object> | object, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
+export function pingWithin(client: Promise<object> | object, timeoutMs: number): Promise<boolean> {
   const ping = Promise.resolve(client)
     .then((redis) => (redis as Pick<Redis, 'ping'>).ping())
     .then((reply) => reply === 'PONG', () => false);
-  try {
-    return await Promise.race([ping, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withinDeadline(ping, timeoutMs, () => false);
 }
 
 /** Redis could not be reached at start-up; the message is the one line an operator sees. */

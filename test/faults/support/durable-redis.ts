@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { answers, freePort, waitUntil } from '../../support/private-redis';
+import { waitUntil } from '../../support/polling';
+import { answers, freePort } from '../../support/private-redis';
 
 /**
  * A Redis of the test's own that persists every write to an append-only file (as production Redis
@@ -28,7 +29,7 @@ export class DurableRedis {
     if (this.process) return;
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'];
     this.process = spawn('redis-server', args, { stdio: 'ignore' });
-    await waitUntil(() => answers(this.port), 10_000);
+    await waitUntil(() => answers(this.port), 10_000, 'redis-server to start');
   }
 
   /** Kills Redis without warning; what it acknowledged is on disk. */

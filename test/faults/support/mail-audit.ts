@@ -1,4 +1,5 @@
 import type { ApiClient } from '../../support/api-client';
+import { pollUntil, waitUntil } from '../../support/polling';
 import type { SmtpSink } from '../../support/smtp-sink';
 import { strongPassword, uniqueEmail } from '../../support/unique';
 
@@ -44,16 +45,13 @@ export function deliveryReport(sink: SmtpSink, eventIds: string[]): DeliveryRepo
 }
 
 /** Waits until every event's mail reached the sink at least once; returns the report. */
-export async function waitForDeliveries(sink: SmtpSink, eventIds: string[], timeoutMs: number): Promise<DeliveryReport> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const report = deliveryReport(sink, eventIds);
-    if (report.missing.length === 0) return report;
-    if (Date.now() > deadline) {
-      throw new Error(`${report.missing.length} of ${report.expected} mails never arrived within ${timeoutMs} ms: ${report.missing.slice(0, 5).join(', ')}`);
-    }
-    await sleep(100);
-  }
+export function waitForDeliveries(sink: SmtpSink, eventIds: string[], timeoutMs: number): Promise<DeliveryReport> {
+  return pollUntil(
+    () => deliveryReport(sink, eventIds),
+    (report) => report.missing.length === 0,
+    timeoutMs,
+    (report) => `${report.missing.length} of ${report.expected} mails never arrived within ${timeoutMs} ms: ${report.missing.slice(0, 5).join(', ')}`,
+  );
 }
 
 /** Prints what a fault test observed, so a run's output documents it. */
@@ -104,16 +102,6 @@ export async function burst(
   }
   return result;
 }
-
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Waits until no job of `queue` is waiting, running or scheduled for a retry. */
 export async function waitForQueueIdle(queue: { getJobCounts(...types: string[]): Promise<Record<string, number>> }, timeoutMs: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { pollUntil } from '../../support/polling';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const REGISTER = join(ROOT, 'scripts', 'register-ts.js');
@@ -61,12 +62,15 @@ export class WorkerProcess {
 
   /** Resolves when the output matches `pattern`; rejects if the process exits or time runs out first. */
   async waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(this.output)) {
-      if (!this.running) throw new Error(`worker ${this.name} exited before printing ${pattern}:\n${this.output.slice(-2000)}`);
-      if (Date.now() > deadline) throw new Error(`worker ${this.name} did not print ${pattern} within ${timeoutMs} ms:\n${this.output.slice(-2000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await pollUntil(
+      () => {
+        if (!this.running && !pattern.test(this.output)) throw new Error(`worker ${this.name} exited before printing ${pattern}:\n${this.output.slice(-2000)}`);
+        return this.output;
+      },
+      (output) => pattern.test(output),
+      timeoutMs,
+      (output) => `worker ${this.name} did not print ${pattern} within ${timeoutMs} ms:\n${output.slice(-2000)}`,
+    );
   }
 
   /** Waits for the exit, at most `timeoutMs`; undefined when it is still running then. */

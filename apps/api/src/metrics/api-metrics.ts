@@ -1,6 +1,7 @@
 import { MikroORM } from '@mikro-orm/core';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { withinDeadline } from '@accounts/config';
 import { SecurityEvents, type LimitName, type SecurityEvent, type SecurityEventFields } from '@accounts/auth';
 
 const LIMITS: LimitName[] = ['loginPerAccount', 'authPerIp', 'mailPerAddress', 'tokenGuessPerIp', 'currentPasswordPerAccount'];
@@ -124,10 +125,6 @@ export class ApiMetrics implements OnModuleInit {
   }
 
   private async queryOutbox(): Promise<OutboxSnapshot | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${OUTBOX_QUERY_TIMEOUT_MS} ms`)), OUTBOX_QUERY_TIMEOUT_MS);
-    });
     try {
       const query = this.orm.em
         .fork()
@@ -141,13 +138,13 @@ export class ApiMetrics implements OnModuleInit {
         );
       // Settled later if the timeout wins; nobody waits for it then.
       query.catch(() => undefined);
-      const row = await Promise.race([query, timeout]);
+      const row = await withinDeadline(query, OUTBOX_QUERY_TIMEOUT_MS, () => {
+        throw new Error(`no answer within ${OUTBOX_QUERY_TIMEOUT_MS} ms`);
+      });
       return { backlog: Number(row.backlog), lagSeconds: Math.max(0, Number(row.lag_seconds ?? 0)) };
     } catch (error) {
       this.logger.warn(`Outbox metrics unavailable: ${(error as Error).message.split('\n')[0]}`);
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -3,7 +3,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { Queue } from 'bullmq';
-import { queueConfig } from '@accounts/config';
+import { queueConfig, withinDeadline } from '@accounts/config';
 import { MAIL_QUEUE } from '../contract';
 import { OutboxEvent } from './outbox-event.entity';
 import { OutboxService } from './outbox.service';
@@ -160,7 +160,7 @@ export class OutboxRelay implements EventSubscriber, OnApplicationBootstrap, OnA
         { orderBy: { createdAt: 'asc' }, limit: BATCH_SIZE, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
       );
       if (events.length === 0) return 0;
-      await withTimeout(
+      await withinDeadline(
         this.queue.addBulk(
           events.map((event) => ({
             name: event.name,
@@ -169,6 +169,9 @@ export class OutboxRelay implements EventSubscriber, OnApplicationBootstrap, OnA
           })),
         ),
         PUBLISH_TIMEOUT_MS,
+        () => {
+          throw new Error(`queue did not answer within ${PUBLISH_TIMEOUT_MS} ms`);
+        },
       );
       const now = new Date();
       for (const event of events) event.publishedAt = now;
@@ -182,12 +185,4 @@ function describe(error: unknown): string {
   const { name, code, message } = (error ?? {}) as { name?: string; code?: unknown; message?: string };
   if (name && /Exception$/.test(name)) return `${name}${code ? ` ${String(code)}` : ''}`;
   return message ?? String(error);
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`queue did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
