@@ -1,4 +1,6 @@
-// One jest run: unit specs beside the code, end-to-end specs in apps/<app>/test and test/.
+// Two projects in one run (`npm test`): unit specs beside the code, which need no database and run
+// in seconds (`npm run test:unit`), and end-to-end specs in apps/<app>/test and test/, which get the
+// test environment and a migrated database first.
 const swc = require('./test/support/swc-options');
 
 const aliases = Object.fromEntries(
@@ -8,15 +10,25 @@ const aliases = Object.fromEntries(
   }),
 );
 
-module.exports = {
+const common = {
   rootDir: __dirname,
   // Node, with the apps' JSON log lines sent to test/artifacts/logs/ (see the file).
   testEnvironment: '<rootDir>/test/support/test-environment.js',
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: aliases,
-  testMatch: ['<rootDir>/{apps,libs,test}/**/*.{spec,e2e-spec}.ts'],
-  setupFiles: ['<rootDir>/test/support/test-env.ts'],
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
+};
+
+module.exports = {
   testTimeout: 30_000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/{apps,libs,test}/**/*.e2e-spec.ts', '<rootDir>/test/**/*.spec.ts'],
+      setupFiles: ['<rootDir>/test/support/test-env.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+    },
+  ],
 };
