@@ -1,4 +1,4 @@
-import { LockMode, MikroORM, type EventSubscriber, type QueryResult, type TransactionEventArgs } from '@mikro-orm/core';
+import { LockMode, MikroORM, type EventArgs, type EventSubscriber, type QueryResult, type TransactionEventArgs } from '@mikro-orm/core';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
@@ -6,7 +6,6 @@ import type { Queue } from 'bullmq';
 import { queueConfig, withinDeadline } from '@accounts/config';
 import { MAIL_QUEUE } from '../contract';
 import { OutboxEvent } from './outbox-event.entity';
-import { OutboxService } from './outbox.service';
 
 const BATCH_SIZE = 100;
 const POLL_INTERVAL_MS = 1_000;
@@ -43,10 +42,11 @@ export class OutboxRelay implements EventSubscriber, OnApplicationBootstrap, OnA
   private purgeTimer: NodeJS.Timeout | undefined;
   private purging: Promise<unknown> | undefined;
   private readonly purgeIntervalMs: number;
+  /** Transactions that inserted an event and have not committed yet. */
+  private readonly carrying = new WeakSet<object>();
 
   constructor(
     private readonly orm: MikroORM,
-    private readonly outbox: OutboxService,
     @InjectQueue(MAIL_QUEUE) private readonly queue: Queue,
     @Inject(queueConfig.KEY) private readonly config: ConfigType<typeof queueConfig>,
   ) {
@@ -68,8 +68,19 @@ export class OutboxRelay implements EventSubscriber, OnApplicationBootstrap, OnA
     await Promise.all([this.running, this.purging]);
   }
 
+  /**
+   * An event row was inserted: remember the transaction it rides in. Keyed by the transaction, not
+   * by an entity manager, so an event recorded on any manager that joins it is published on commit.
+   */
+  afterCreate(args: EventArgs<unknown>): void {
+    if (!(args.entity instanceof OutboxEvent)) return;
+    const transaction: unknown = args.em.getTransactionContext();
+    if (transaction) this.carrying.add(transaction);
+    else this.kick();
+  }
+
   afterTransactionCommit(args: TransactionEventArgs): void {
-    if (this.outbox.takePending(args.em)) this.kick();
+    if (args.transaction && this.carrying.delete(args.transaction)) this.kick();
   }
 
   /** Publishes now (or right after the pass in progress). */

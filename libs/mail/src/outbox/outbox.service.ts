@@ -13,13 +13,12 @@ export interface EventContext {
 /** The one writer of domain events. */
 @Injectable()
 export class OutboxService {
-  private readonly pending = new WeakSet<EntityManager>();
-
   constructor(private readonly sealer: PayloadSealer) {}
 
   /**
-   * Adds an event to the caller's unit of work; it is stored when that transaction commits and
-   * published to the queue right after.
+   * Adds an event to the caller's unit of work; it is stored with that unit's next flush, and the
+   * relay publishes it right after the transaction that carries it commits, whichever entity
+   * manager runs it (see OutboxRelay.afterCreate).
    */
   record<N extends MailEventName>(
     em: EntityManager,
@@ -44,13 +43,7 @@ export class OutboxService {
     }
     event.payload = payload;
     em.persist(event);
-    this.pending.add(em);
     return event;
-  }
-
-  /** True once per transaction that recorded an event; the relay asks after each commit. */
-  takePending(em: EntityManager): boolean {
-    return this.pending.delete(em);
   }
 }
 

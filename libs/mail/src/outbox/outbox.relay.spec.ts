@@ -1,0 +1,72 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { Queue } from 'bullmq';
+import { OutboxEvent } from './outbox-event.entity';
+import { OutboxRelay } from './outbox.relay';
+
+/** The relay with its database and queue faked at their edges: the ORM's fork/transaction and BullMQ's addBulk. */
+function relayWith(rows: OutboxEvent[], addBulk: Queue['addBulk']) {
+  const em: object = {
+    getEventManager: () => ({ registerSubscriber: () => undefined }),
+    fork: () => em,
+    transactional: <T>(work: (tx: object) => Promise<T>) => work(em),
+    find: async (_entity: unknown, _where: unknown, options: { limit: number }) => rows.filter((row) => row.publishedAt === null).slice(0, options.limit),
+  };
+  const queue = { on: () => undefined, addBulk } as unknown as Queue;
+  const config = { outboxRetentionMs: 60_000 } as ConstructorParameters<typeof OutboxRelay>[2];
+  return new OutboxRelay({ em } as unknown as MikroORM, queue, config);
+}
+
+function event(name: OutboxEvent['name']): OutboxEvent {
+  const row = new OutboxEvent();
+  row.name = name;
+  row.payload = { v: 1 };
+  return row;
+}
+
+describe('OutboxRelay', () => {
+  it('publishes right after the commit of the transaction that inserted an event, whichever entity manager recorded it', () => {
+    const relay = relayWith([], jest.fn());
+    const kick = jest.spyOn(relay, 'kick').mockImplementation(() => undefined);
+    const carrying = {};
+    const other = {};
+    relay.afterCreate({ entity: event('password.changed'), em: { getTransactionContext: () => carrying } } as never);
+    relay.afterTransactionCommit({ transaction: other, em: {} } as never);
+    expect(kick).not.toHaveBeenCalled();
+    relay.afterTransactionCommit({ transaction: carrying, em: {} } as never);
+    expect(kick).toHaveBeenCalledTimes(1);
+    // Once per transaction.
+    relay.afterTransactionCommit({ transaction: carrying, em: {} } as never);
+    expect(kick).toHaveBeenCalledTimes(1);
+  });
+
+  it('ignores rows that are not events', () => {
+    const relay = relayWith([], jest.fn());
+    const kick = jest.spyOn(relay, 'kick').mockImplementation(() => undefined);
+    const transaction = {};
+    relay.afterCreate({ entity: { id: 'a user' }, em: { getTransactionContext: () => transaction } } as never);
+    relay.afterTransactionCommit({ transaction, em: {} } as never);
+    expect(kick).not.toHaveBeenCalled();
+  });
+
+  it('adds each event as a job named after it, with the event id as job and deduplication id, then marks it published', async () => {
+    const rows = [event('user.registered'), event('password.reset-requested')];
+    const addBulk = jest.fn().mockResolvedValue([]);
+    const relay = relayWith(rows, addBulk);
+    await expect(relay.drain()).resolves.toBe(2);
+    expect(addBulk).toHaveBeenCalledWith(
+      rows.map((row) => expect.objectContaining({ name: row.name, data: row.payload, opts: expect.objectContaining({ jobId: row.id, deduplication: expect.objectContaining({ id: row.id }) }) })),
+    );
+    expect(rows.every((row) => row.publishedAt instanceof Date)).toBe(true);
+    await expect(relay.drain()).resolves.toBe(0);
+  });
+
+  it('leaves events unpublished while the queue refuses them, and publishes them once it accepts again', async () => {
+    const rows = [event('password.changed')];
+    const addBulk = jest.fn().mockRejectedValueOnce(new Error('Redis is away')).mockResolvedValue([]);
+    const relay = relayWith(rows, addBulk);
+    await expect(relay.drain()).resolves.toBe(0);
+    expect(rows[0].publishedAt).toBeNull();
+    await expect(relay.drain()).resolves.toBe(1);
+    expect(rows[0].publishedAt).toBeInstanceOf(Date);
+  });
+});
