@@ -249,10 +249,6 @@ export class AuthService {
     this.events.record('auth.session.revoked', { userId: principal.userId, scope: 'all', count: ended });
   }
 
-  async me(principal: Principal): Promise<UserView> {
-    return toUserView(await this.em.findOneOrFail(User, principal.userId));
-  }
-
   /**
    * The key a failed sign-in counts under in the per-account limit. A source (IPv4 address, IPv6
    * /64) with a live session of this account has a count of its own, so a flood from elsewhere

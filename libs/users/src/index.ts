@@ -1,4 +1,5 @@
 export { User, toUserView, type UserView } from './user.entity';
 export { UserRepository } from './user.repository';
 export { UsersModule } from './users.module';
+export { UsersService } from './users.service';
 export { canonicalEmail, emailLocalPart, normalizeEmail } from './email';

@@ -1,6 +1,7 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthService, JwtAuthGuard, type Principal } from '@accounts/auth';
+import { JwtAuthGuard, type Principal } from '@accounts/auth';
+import { UsersService } from '@accounts/users';
 import { API_PREFIX } from '../api-prefix';
 import { UserResponse } from '../auth/dto/responses.dto';
 import { CurrentPrincipal } from '../auth/request-context.decorators';
@@ -13,12 +14,12 @@ import { ApiProblems } from '../http/problem.openapi';
 @Controller(`${API_PREFIX}/users`)
 @UseGuards(JwtAuthGuard)
 export class UsersController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(private readonly users: UsersService) {}
 
   @Get('me')
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserResponse })
   async me(@CurrentPrincipal() principal: Principal) {
-    return { user: await this.auth.me(principal) };
+    return { user: await this.users.profile(principal.userId) };
   }
 }

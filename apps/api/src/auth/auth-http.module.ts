@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '@accounts/auth';
+import { AuthController } from './auth.controller';
+
+/** The JSON API of the auth flows: /auth/*. */
+@Module({
+  imports: [AuthModule],
+  controllers: [AuthController],
+})
+export class AuthHttpModule {}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '@accounts/auth';
+import { UsersModule } from '@accounts/users';
+import { UsersController } from './users.controller';
+
+/** The JSON API of accounts: /users/*. */
+@Module({
+  imports: [AuthModule, UsersModule],
+  controllers: [UsersController],
+})
+export class UsersHttpModule {}
