@@ -124,9 +124,13 @@ export class AuthService {
       this.events.record('auth.signin.unconfirmed', { userId: user.id, ip: meta.ip });
       throw new EmailNotConfirmedError();
     }
-    if (this.hasher.needsRehash(user.passwordHash)) user.passwordHash = await this.hasher.hash(password);
-    const { session, refreshToken } = this.sessions.start(this.em, user, meta);
-    await this.em.flush();
+    // Hashed before the transaction opens: argon2 must not hold a connection.
+    const rehashed = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(password) : undefined;
+    // One unit of work: the new session (and anything recorded with it) commits together.
+    const { session, refreshToken } = await this.em.transactional((em) => {
+      if (rehashed !== undefined) user.passwordHash = rehashed;
+      return this.sessions.start(em, user, meta);
+    });
     this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: session.id, ip: meta.ip });
     return this.signedIn(user, session, refreshToken);
   }
