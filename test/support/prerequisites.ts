@@ -3,7 +3,7 @@ import { accessSync, constants } from 'node:fs';
 import { MikroORM } from '@mikro-orm/postgresql';
 import Redis from 'ioredis';
 import { redactUrl } from '../../libs/config/src/env';
-import { ormOptions } from '../../libs/database/src/orm-options';
+import { ormOptions } from '../../libs/database/src/orm.options';
 
 /** Where the browser tests look for Chromium, unless CHROMIUM_PATH says otherwise. */
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';

@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import { MAIL_QUEUE } from '@accounts/mail/contract';
 import { redisOptions } from '@accounts/redis';
 import { createApiApp } from '../../apps/api/src/api.app';
-import { OpsListener } from '../../apps/api/src/ops/ops-listener';
+import { OpsListener } from '../../apps/api/src/ops/ops.listener';
 import { createMailWorker } from '../../apps/mail-worker/src/main';
 import { ApiClient } from './api-client';
 import { SmtpSink, type ReceivedMail } from './smtp-sink';

@@ -13,7 +13,7 @@ import { parseJsonBody } from './http/json-body.parser';
 import { problem } from './http/problem';
 import { sendProblem } from './http/problem-details.filter';
 import { echoRequestId, requestIdFor } from './http/request-logging';
-import { countHttpRequests } from './metrics/http-metrics';
+import { countHttpRequests } from './metrics/http.metrics';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 

@@ -7,8 +7,8 @@ import { mailConfig, queueConfig, redactUrl } from '@accounts/config';
 import { isMailEventName, MAIL_QUEUE, PayloadSealError, type MailJobData } from '@accounts/mail/contract';
 import { MailComposer, MailSender, MalformedEventError } from '@accounts/mail/delivery';
 import { redisOptions } from '@accounts/redis';
-import { JobLogContext } from './job-log-context';
-import { MailMetrics } from './mail-metrics';
+import { JobLogContext } from './job-log.context';
+import { MailMetrics } from './mail.metrics';
 
 /**
  * Consumes the mail queue: compose, send, done. Failures that a retry cannot fix (an unknown or

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { MailMetrics } from './mail-metrics';
+import { MailMetrics } from './mail.metrics';
 
 /** Prometheus scrape endpoint on WORKER_PORT. */
 @Controller('metrics')

@@ -15,7 +15,7 @@ import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
 import { RateLimits } from './rate-limits.service';
 import { RefreshToken } from './refresh-token.entity';
-import { SecurityEvents } from './security-events';
+import { SecurityEvents } from './security-events.service';
 import { Session } from './session.entity';
 import { SessionsService } from './sessions.service';
 import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';

@@ -17,7 +17,7 @@ import { clientSource } from './client-source';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
 import { RateLimits } from './rate-limits.service';
-import { SecurityEvents } from './security-events';
+import { SecurityEvents } from './security-events.service';
 import type { SessionMeta } from './session-meta';
 import type { Session } from './session.entity';
 import { SessionsService } from './sessions.service';

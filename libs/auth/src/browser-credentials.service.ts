@@ -5,7 +5,7 @@ import type { User } from '@accounts/users';
 import { InvalidRefreshTokenError } from './auth.errors';
 import { BrowserCredential } from './browser-credential.entity';
 import { RefreshToken } from './refresh-token.entity';
-import { SecurityEvents } from './security-events';
+import { SecurityEvents } from './security-events.service';
 import { Session } from './session.entity';
 
 /** A credential in use longer than this is replaced on the browser's next request. */

@@ -8,6 +8,6 @@ export { PASSWORD_MAX_LENGTH, type PasswordOwner } from './password.policy';
 export type { SessionMeta } from './session-meta';
 export * from './auth.errors';
 export { RateLimits, type LimitName } from './rate-limits.service';
-export { SecurityEvents, type SecurityEvent, type SecurityEventFields, type SecurityEventObserver } from './security-events';
+export { SecurityEvents, type SecurityEvent, type SecurityEventFields, type SecurityEventObserver } from './security-events.service';
 export { Session } from './session.entity';
 export { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';

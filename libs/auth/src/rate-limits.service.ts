@@ -7,7 +7,7 @@ import { queueConfig, rateLimitConfig, type Limit } from '@accounts/config';
 import { redisOptions } from '@accounts/redis';
 import { TooManyRequestsError } from './auth.errors';
 import { clientSource } from './client-source';
-import { SecurityEvents } from './security-events';
+import { SecurityEvents } from './security-events.service';
 
 type ConfiguredLimit = Exclude<keyof ConfigType<typeof rateLimitConfig>, 'enabled'>;
 

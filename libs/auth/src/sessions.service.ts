@@ -8,7 +8,7 @@ import { InvalidRefreshTokenError, SessionNotFoundError } from './auth.errors';
 import { clientSource } from './client-source';
 import { RefreshToken } from './refresh-token.entity';
 import { cleanSessionMeta, type SessionMeta } from './session-meta';
-import { SecurityEvents } from './security-events';
+import { SecurityEvents } from './security-events.service';
 import { Session } from './session.entity';
 
 /** A user id no account has (the nil UUID). */

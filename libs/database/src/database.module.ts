@@ -4,7 +4,7 @@ import { Logger, Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { databaseConfig } from '@accounts/config';
 import { socketWithDeadlines } from './database.socket';
-import { ormOptions } from './orm-options';
+import { ormOptions } from './orm.options';
 
 /**
  * How long a request may wait on PostgreSQL before it is answered 503: for a free connection from

@@ -1,5 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
-import { ormOptions } from './orm-options';
+import { ormOptions } from './orm.options';
 
 /**
  * Creates the database when it is missing and applies every pending migration.

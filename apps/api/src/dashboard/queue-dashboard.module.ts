@@ -9,7 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import { adminConfig } from '@accounts/config';
 import { MAIL_QUEUE } from '@accounts/mail/contract';
 import { MailQueueModule } from '@accounts/mail/outbox';
-import { OpsListener } from '../ops/ops-listener';
+import { OpsListener } from '../ops/ops.listener';
 import { OpsModule } from '../ops/ops.module';
 import { basicAuth } from './basic-auth';
 

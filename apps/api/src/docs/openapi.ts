@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { appConfig } from '@accounts/config';
-import { OpsListener } from '../ops/ops-listener';
+import { OpsListener } from '../ops/ops.listener';
 
 /** The name of the bearer scheme in the document (`@ApiBearerAuth(BEARER_AUTH)`). */
 export const BEARER_AUTH = 'bearer';

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@accounts/auth';
 import { OpsModule } from '../ops/ops.module';
-import { ApiMetrics } from './api-metrics';
-import { MetricsEndpoint } from './metrics-endpoint';
+import { ApiMetrics } from './api.metrics';
+import { MetricsEndpoint } from './metrics.endpoint';
 
 /** The API's Prometheus metrics; api.app.ts feeds it every answered request, the operators' listener serves them. */
 @Module({

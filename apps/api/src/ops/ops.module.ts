@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { OpsListener } from './ops-listener';
+import { OpsListener } from './ops.listener';
 
 /** The operators' listener, shared by the modules that serve on it (metrics, docs, dashboard). */
 @Module({

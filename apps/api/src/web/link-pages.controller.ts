@@ -5,7 +5,7 @@ import type {} from '@fastify/view';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService, PasswordTooWeakError, RateLimits } from '@accounts/auth';
 import { InvalidTokenError } from '@accounts/tokens';
-import { isAcceptableEmail } from '../auth/dto/field-rules';
+import { isAcceptableEmail } from '../auth/dto/field-rules.decorators';
 import { PageErrorsFilter } from './page-errors.filter';
 import { BrowserSessions, field, FormGuard, type Form } from './page-support';
 

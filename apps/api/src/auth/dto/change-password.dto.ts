@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsPasswordField } from './field-rules';
+import { IsPasswordField } from './field-rules.decorators';
 
 export class ChangePasswordDto {
   @ApiProperty({ format: 'password', description: 'The password in use now' })

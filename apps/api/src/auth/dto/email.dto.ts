@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsAccountEmail } from './field-rules';
+import { IsAccountEmail } from './field-rules.decorators';
 
 /** Body of forgot-password and resend-confirmation. */
 export class EmailDto {

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsAccountEmail, IsPasswordField } from './field-rules';
+import { IsAccountEmail, IsPasswordField } from './field-rules.decorators';
 
 export class LoginDto {
   @ApiProperty({ format: 'email', maxLength: 254, example: 'ada@example.com' })

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsOpaqueToken } from './field-rules';
+import { IsOpaqueToken } from './field-rules.decorators';
 
 /** Body of refresh and logout. */
 export class RefreshTokenDto {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
-import { IsAccountEmail, IsDisplayName, IsPasswordField } from './field-rules';
+import { IsAccountEmail, IsDisplayName, IsPasswordField } from './field-rules.decorators';
 
 export class RegisterDto {
   @ApiProperty({ format: 'email', maxLength: 254, example: 'ada@example.com' })

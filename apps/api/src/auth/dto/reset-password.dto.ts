@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsOpaqueToken, IsPasswordField } from './field-rules';
+import { IsOpaqueToken, IsPasswordField } from './field-rules.decorators';
 
 export class ResetPasswordDto {
   @ApiProperty({ maxLength: 512, description: 'The token of the emailed reset link' })

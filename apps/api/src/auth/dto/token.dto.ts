@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsOpaqueToken } from './field-rules';
+import { IsOpaqueToken } from './field-rules.decorators';
 
 export class TokenDto {
   @ApiProperty({ maxLength: 512, description: 'The token of the emailed confirmation link' })

@@ -1,5 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
-import { ormOptions } from './orm-options';
+import { ormOptions } from './orm.options';
 
 /** Connects once; returns why PostgreSQL cannot be reached, or undefined when it answers. */
 export async function databaseUnreachableReason(url: string): Promise<string | undefined> {

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { OpsListener } from '../ops/ops-listener';
-import { ApiMetrics } from './api-metrics';
+import { OpsListener } from '../ops/ops.listener';
+import { ApiMetrics } from './api.metrics';
 
 export const METRICS_PATH = '/metrics';
 

@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ApiMetrics } from './api-metrics';
+import { ApiMetrics } from './api.metrics';
 
 /**
  * Counts every answered request by route pattern (`request.routeOptions.url`), so
