@@ -11,7 +11,6 @@ import { HealthController } from './health.controller';
 import { JobLogContext } from './job-log.context';
 import { MailMetrics } from './mail.metrics';
 import { MailProcessor } from './mail.processor';
-import { MetricsController } from './metrics.controller';
 import { SmtpHealthIndicator } from './smtp.health';
 
 /** Everything the worker reads from the environment: no DATABASE_URL, no JWT_SECRET. */
@@ -39,7 +38,7 @@ export const MAIL_WORKER_CONFIG = [appConfig, queueConfig, mailConfig, payloadCo
       }),
     }),
   ],
-  controllers: [HealthController, MetricsController],
+  controllers: [HealthController],
   providers: [
     PayloadSealer,
     {

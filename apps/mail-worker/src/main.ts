@@ -1,9 +1,10 @@
 import type { ConfigType } from '@nestjs/config';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ConfigError, createNestApp, mailConfig, queueConfig, validateConfig } from '@accounts/config';
+import { ConfigError, createNestApp, mailConfig, queueConfig, serveMetrics, validateConfig } from '@accounts/config';
 import { TemplateError } from '@accounts/mail/delivery';
 import { assertRedisReachable, RedisUnavailableError } from '@accounts/redis';
 import { MAIL_WORKER_CONFIG, MailWorkerModule } from './mail-worker.module';
+import { MailMetrics } from './mail.metrics';
 
 /**
  * Creates the mail worker, starts consuming the queue and listens on WORKER_PORT for health
@@ -13,6 +14,7 @@ import { MAIL_WORKER_CONFIG, MailWorkerModule } from './mail-worker.module';
 export async function createMailWorker(): Promise<NestFastifyApplication> {
   await preflight();
   const app = await createNestApp<NestFastifyApplication>(MailWorkerModule, new FastifyAdapter());
+  serveMetrics(app.getHttpAdapter().getInstance(), app.get(MailMetrics).registry);
   await app.listen(app.get<ConfigType<typeof mailConfig>>(mailConfig.KEY).port, '0.0.0.0');
   return app;
 }

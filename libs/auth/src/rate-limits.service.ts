@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { queueConfig, rateLimitConfig, type Limit } from '@accounts/config';
 import { redisOptions } from '@accounts/redis';
+import { InvalidTokenError } from '@accounts/tokens';
 import { TooManyRequestsError } from './auth.errors';
 import { clientSource } from './client-source';
 import { SecurityEvents } from './security-events.service';
@@ -117,6 +118,15 @@ export class RateLimits implements OnModuleDestroy {
       if (!counts(error)) await this.giveBack(name, key);
       throw error;
     }
+  }
+
+  /**
+   * Spends a one-time token (confirmation or reset link) under the per-IP limit on guesses: only an
+   * invalid token counts, taken before the token is looked at so parallel guesses cannot outrun it.
+   * The API and the pages both spend tokens through here.
+   */
+  spendToken<T>(ip: string, spend: () => Promise<T>): Promise<T> {
+    return this.guard('tokenGuessPerIp', ip, spend, (error) => error instanceof InvalidTokenError);
   }
 
   /** Forgets `key`'s count (a password reset clears the failed sign-ins of its account). */

@@ -13,3 +13,4 @@ export { CONFIG_VARIABLES, configVariablesOf, type ConfigProcess, type ConfigVar
 export { createRootLogger, loggingModuleFor, REDACTED_PATHS } from './logging.module';
 export { createNestApp, validateConfig } from './startup';
 export { withinDeadline } from './deadline';
+export { serveMetrics } from './metrics.route';

@@ -2,7 +2,6 @@ import { Injectable, type CallHandler, type CanActivate, type ExecutionContext, 
 import type { FastifyRequest } from 'fastify';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { RateLimits } from '@accounts/auth';
-import { InvalidTokenError } from '@accounts/tokens';
 
 function clientIp(context: ExecutionContext): string {
   // request.ip honours TRUST_PROXY hops only, so a forged X-Forwarded-For buys no fresh bucket;
@@ -21,22 +20,14 @@ export class AuthPerIpLimitGuard implements CanActivate {
   }
 }
 
-/**
- * Counts invalid confirmation and reset tokens per client IP. The guess is taken before the token
- * is looked at and given back when it was valid, so parallel guesses cannot outrun the limit.
- */
+/** Counts invalid confirmation and reset tokens per client IP (RateLimits.spendToken). */
 @Injectable()
 export class TokenGuessLimitInterceptor implements NestInterceptor {
   constructor(private readonly limits: RateLimits) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     return from(
-      this.limits.guard(
-        'tokenGuessPerIp',
-        clientIp(context),
-        () => lastValueFrom(next.handle(), { defaultValue: undefined }),
-        (error) => error instanceof InvalidTokenError,
-      ),
+      this.limits.spendToken(clientIp(context), () => lastValueFrom(next.handle(), { defaultValue: undefined })),
     );
   }
 }

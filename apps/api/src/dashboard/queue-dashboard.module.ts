@@ -9,27 +9,15 @@ import type { FastifyRequest } from 'fastify';
 import { adminConfig } from '@accounts/config';
 import { MAIL_QUEUE } from '@accounts/mail/contract';
 import { MailQueueModule } from '@accounts/mail/outbox';
+import { relaxedCsp } from '../http/relaxed-csp.policy';
 import { OpsListener } from '../ops/ops.listener';
 import { OpsModule } from '../ops/ops.module';
 import { basicAuth } from './basic-auth';
 
 export const DASHBOARD_PATH = '/admin/queues';
 
-/**
- * The dashboard is a single-page app: its scripts and styles come from its own path, and it sets
- * inline styles. This policy applies to the dashboard's answers only.
- */
-const DASHBOARD_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-].join('; ');
+/** The dashboard's answers only: a single-page app under its own path that posts back to it. */
+const DASHBOARD_CSP = relaxedCsp("'self'");
 
 /**
  * The writes the dashboard allows, by route (under DASHBOARD_PATH) and the statuses each accepts:

@@ -1,8 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { serveMetrics } from '@accounts/config';
 import { OpsListener } from '../ops/ops.listener';
 import { ApiMetrics } from './api.metrics';
-
-export const METRICS_PATH = '/metrics';
 
 /**
  * Prometheus scrape endpoint on the operators' listener: no auth, and not on the public port, where
@@ -16,9 +15,6 @@ export class MetricsEndpoint implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.ops.server.get(METRICS_PATH, async (_request, reply) => {
-      const body = await this.metrics.registry.metrics();
-      return reply.header('Cache-Control', 'no-store').type(this.metrics.registry.contentType).send(body);
-    });
+    serveMetrics(this.ops.server, this.metrics.registry);
   }
 }

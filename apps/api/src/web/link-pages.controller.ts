@@ -109,7 +109,7 @@ export class LinkPagesController {
    */
   private async spendToken(request: FastifyRequest, spend: () => Promise<unknown>): Promise<boolean> {
     try {
-      await this.limits.guard('tokenGuessPerIp', request.ip, spend, (error) => error instanceof InvalidTokenError);
+      await this.limits.spendToken(request.ip, spend);
       return true;
     } catch (error) {
       if (!(error instanceof InvalidTokenError)) throw error;
