@@ -20,7 +20,7 @@ import { RateLimits } from './rate-limits.service';
 import { SecurityEvents } from './security-events.service';
 import type { SessionMeta } from './session-meta';
 import type { Session } from './session.entity';
-import { SessionsService } from './sessions.service';
+import { SessionsService, type SessionView } from './sessions.service';
 
 export interface Registration {
   email: string;
@@ -136,12 +136,12 @@ export class AuthService {
   }
 
   async refresh(refreshToken: string, meta: SessionMeta): Promise<SignedIn> {
-    const rotated = await this.sessions.rotate(refreshToken, meta);
+    const rotated = await this.sessions.rotate(this.em, refreshToken, meta);
     return this.signedIn(rotated.user, rotated.session, rotated.refreshToken);
   }
 
   logout(refreshToken: string): Promise<void> {
-    return this.sessions.revokeByRefreshToken(refreshToken);
+    return this.sessions.revokeByRefreshToken(this.em, refreshToken);
   }
 
   /**
@@ -247,6 +247,16 @@ export class AuthService {
     );
   }
 
+  /** The caller's live sessions, most recently used first. */
+  sessionsOf(principal: Principal): Promise<SessionView[]> {
+    return this.sessions.list(this.em, principal.userId, principal.sessionId);
+  }
+
+  /** Ends one session of the caller's (SessionNotFoundError when it is not theirs or already over). */
+  signOutSession(principal: Principal, sessionId: string): Promise<void> {
+    return this.sessions.revoke(this.em, principal.userId, sessionId);
+  }
+
   /** Ends every session of the caller, the current one included. */
   async signOutEverywhere(principal: Principal): Promise<void> {
     const ended = await this.sessions.revokeAll(this.em, principal.userId);
@@ -261,7 +271,7 @@ export class AuthService {
    * cost the same.
    */
   private async signInKey(account: string, user: User | null, ip: string | undefined): Promise<string> {
-    const familiar = await this.sessions.hasLiveSessionFrom(user?.id, ip);
+    const familiar = await this.sessions.hasLiveSessionFrom(this.em, user?.id, ip);
     if (!user || !familiar || ip === undefined) return account;
     // No address holds a line feed, so this never names an account's shared count. The password
     // hash (a new salt with every new password) makes a reset or change start this count afresh.

@@ -1,3 +1,4 @@
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { AccessTokenService, type Principal } from './access-token.service';
 import { AuthenticationRequiredError } from './auth.errors';
@@ -20,6 +21,7 @@ export class JwtAuthGuard implements CanActivate {
   constructor(
     private readonly accessTokens: AccessTokenService,
     private readonly sessions: SessionsService,
+    private readonly em: EntityManager,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -28,7 +30,7 @@ export class JwtAuthGuard implements CanActivate {
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     if (!match) throw new AuthenticationRequiredError();
     const principal = this.accessTokens.verify(match[1]);
-    if (!(await this.sessions.isAlive(principal.sessionId, principal.userId))) throw new AuthenticationRequiredError();
+    if (!(await this.sessions.isAlive(this.em, principal.sessionId, principal.userId))) throw new AuthenticationRequiredError();
     request.principal = principal;
     return true;
   }

@@ -23,11 +23,13 @@ export interface SessionView {
   current: boolean;
 }
 
-/** Sessions and their refresh-token families: start, rotate, revoke, check. */
+/**
+ * Sessions and their refresh-token families: start, rotate, revoke, check. Every method works in
+ * the caller's unit of work: it takes the caller's entity manager and never uses one of its own.
+ */
 @Injectable()
 export class SessionsService {
   constructor(
-    private readonly em: EntityManager,
     private readonly events: SecurityEvents,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
@@ -51,9 +53,9 @@ export class SessionsService {
    * parallel refreshes with one token exactly one wins. A token that was already spent means it
    * leaked or a client raced itself: its whole session ends.
    */
-  async rotate(token: string, meta: SessionMeta): Promise<{ session: Session; user: User; refreshToken: string }> {
+  async rotate(em: EntityManager, token: string, meta: SessionMeta): Promise<{ session: Session; user: User; refreshToken: string }> {
     const tokenHash = hashSecretToken(token);
-    const outcome = await this.em.transactional(async (em) => {
+    const outcome = await em.transactional(async (em) => {
       const spent: Array<{ session_id: string }> = await em.getConnection().execute(
         'update refresh_tokens set used_at = now() where token_hash = ? and used_at is null returning session_id',
         [tokenHash],
@@ -73,22 +75,22 @@ export class SessionsService {
     if ('rotated' in outcome && outcome.rotated) return outcome.rotated;
     if ('reused' in outcome && outcome.reused) {
       const sessionId = outcome.reused.session.id;
-      await this.em.nativeUpdate(Session, { id: sessionId, revokedAt: null }, { revokedAt: new Date() });
+      await em.nativeUpdate(Session, { id: sessionId, revokedAt: null }, { revokedAt: new Date() });
       this.events.record('auth.refresh.reused', { sessionId, action: 'session revoked' });
     }
     throw new InvalidRefreshTokenError();
   }
 
   /** Ends the session a refresh token belongs to (spent or not); unknown tokens are ignored. */
-  async revokeByRefreshToken(token: string): Promise<void> {
-    const record = await this.em.findOne(RefreshToken, { tokenHash: hashSecretToken(token) });
+  async revokeByRefreshToken(em: EntityManager, token: string): Promise<void> {
+    const record = await em.findOne(RefreshToken, { tokenHash: hashSecretToken(token) });
     if (!record) return;
-    await this.em.nativeUpdate(Session, { id: record.session.id, revokedAt: null }, { revokedAt: new Date() });
+    await em.nativeUpdate(Session, { id: record.session.id, revokedAt: null }, { revokedAt: new Date() });
     this.events.record('auth.session.revoked', { sessionId: record.session.id, scope: 'logout' });
   }
 
-  async revoke(userId: string, sessionId: string): Promise<void> {
-    const revoked = await this.em.nativeUpdate(
+  async revoke(em: EntityManager, userId: string, sessionId: string): Promise<void> {
+    const revoked = await em.nativeUpdate(
       Session,
       { id: sessionId, user: userId, revokedAt: null },
       { revokedAt: new Date() },
@@ -106,8 +108,8 @@ export class SessionsService {
     );
   }
 
-  async list(userId: string, currentSessionId: string): Promise<SessionView[]> {
-    const sessions = await this.em.find(
+  async list(em: EntityManager, userId: string, currentSessionId: string): Promise<SessionView[]> {
+    const sessions = await em.find(
       Session,
       { user: userId, revokedAt: null, expiresAt: { $gt: new Date() } },
       { orderBy: { lastUsedAt: 'desc' } },
@@ -123,8 +125,8 @@ export class SessionsService {
   }
 
   /** The per-request check behind every bearer token: is its session still alive? */
-  async isAlive(sessionId: string, userId: string): Promise<boolean> {
-    const rows: unknown[] = await this.em.getConnection().execute(
+  async isAlive(em: EntityManager, sessionId: string, userId: string): Promise<boolean> {
+    const rows: unknown[] = await em.getConnection().execute(
       'select 1 from sessions where id = ? and user_id = ? and revoked_at is null and expires_at > now()',
       [sessionId, userId],
     );
@@ -136,8 +138,8 @@ export class SessionsService {
    * same IPv6 /64). An unknown user (undefined) runs the same query and finds nothing, so the
    * answer costs the same for known and unknown accounts.
    */
-  async hasLiveSessionFrom(userId: string | undefined, ip: string | undefined): Promise<boolean> {
-    const rows: Array<{ ip: string }> = await this.em.getConnection().execute(
+  async hasLiveSessionFrom(em: EntityManager, userId: string | undefined, ip: string | undefined): Promise<boolean> {
+    const rows: Array<{ ip: string }> = await em.getConnection().execute(
       'select distinct ip from sessions where user_id = ? and revoked_at is null and expires_at > now() and ip is not null limit 100',
       [userId ?? NO_USER],
     );

@@ -10,7 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AuthService, JwtAuthGuard, SessionNotFoundError, SessionsService, type Principal, type SessionMeta } from '@accounts/auth';
+import { AuthService, JwtAuthGuard, SessionNotFoundError, type Principal, type SessionMeta } from '@accounts/auth';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { EmailDto } from './dto/email.dto';
 import { LoginDto } from './dto/login.dto';
@@ -38,7 +38,6 @@ const BEARER_PROBLEMS = { 401: ['UNAUTHENTICATED'] } as const;
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
-    private readonly sessions: SessionsService,
   ) {}
 
   /** 201 with the user when confirmation is off; 202 (for new and taken addresses alike) when on. */
@@ -89,7 +88,7 @@ export class AuthController {
   @ApiProblems(BEARER_PROBLEMS)
   @UseGuards(JwtAuthGuard)
   listSessions(@CurrentPrincipal() principal: Principal) {
-    return this.sessions.list(principal.userId, principal.sessionId);
+    return this.auth.sessionsOf(principal);
   }
 
   @Delete('sessions/:id')
@@ -102,7 +101,7 @@ export class AuthController {
   @HttpCode(204)
   async revokeSession(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     if (!UUID.test(id)) throw new SessionNotFoundError();
-    await this.sessions.revoke(principal.userId, id);
+    await this.auth.signOutSession(principal, id);
   }
 
   @Delete('sessions')

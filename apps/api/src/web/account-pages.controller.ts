@@ -9,7 +9,6 @@ import {
   EmailTakenError,
   InvalidCredentialsError,
   PasswordTooWeakError,
-  SessionsService,
   TooManyRequestsError,
   type BrowserSession,
   WrongCurrentPasswordError,
@@ -46,7 +45,6 @@ function retryMessage(error: TooManyRequestsError): string {
 export class AccountPagesController {
   constructor(
     private readonly auth: AuthService,
-    private readonly sessions: SessionsService,
     private readonly browser: BrowserSessions,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
@@ -197,7 +195,7 @@ export class AccountPagesController {
     status: number,
     data: Record<string, unknown>,
   ) {
-    const sessions = await this.sessions.list(current.user.id, current.session.id);
+    const sessions = await this.auth.sessionsOf({ userId: current.user.id, sessionId: current.session.id });
     return reply.status(status).view('account', {
       title: 'Your account',
       user: { email: current.user.email, name: current.user.name, emailConfirmed: current.user.emailConfirmed },
