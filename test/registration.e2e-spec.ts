@@ -1,3 +1,4 @@
+import { expectDocumentedResponses } from './support/openapi-contract';
 import { hashSecretToken } from '@accounts/tokens';
 import { linkIn, startStack, to, type Stack } from './support/stack';
 import { strongPassword, uniqueEmail } from './support/unique';
@@ -7,7 +8,10 @@ describe('registration with email confirmation off (default)', () => {
   beforeAll(async () => {
     stack = await startStack();
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   it('registers, signs in at once, and sends a welcome email', async () => {
     const email = uniqueEmail('welcome');
@@ -129,7 +133,10 @@ describe('registration with email confirmation on', () => {
   beforeAll(async () => {
     stack = await startStack({ env: { EMAIL_CONFIRMATION_REQUIRED: 'true' } });
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   it('requires the emailed link before sign-in, and the link works once', async () => {
     const email = uniqueEmail('confirm');

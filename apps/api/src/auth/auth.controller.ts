@@ -18,10 +18,10 @@ import { RefreshTokenDto } from './dto/refresh-token.dto';
 import { RegisterDto } from './dto/register.dto';
 import { ResetPasswordDto } from './dto/reset-password.dto';
 import { TokenDto } from './dto/token.dto';
-import { AcceptedResponse, ConfirmationRequiredResponse, SessionResponse, SignedInResponse, UserResponse } from './dto/responses.dto';
+import { AcceptedResponse, ConfirmationRequiredResponse, RegisteredResponse, SessionResponse, SignedInResponse, UserResponse } from './dto/responses.dto';
 import { API_PREFIX } from '../api-prefix';
 import { BEARER_AUTH } from '../docs/openapi';
-import { ApiProblems, BODY_PROBLEMS } from '../http/problem.openapi';
+import { ApiProblems, BODY_PROBLEMS, SERVER_PROBLEMS } from '../http/problem.openapi';
 import { AuthPerIpLimitGuard, TokenGuessLimitInterceptor } from './rate-limit.guards';
 import { ClientMeta, CurrentPrincipal } from './request-context.decorators';
 
@@ -32,7 +32,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BEARER_PROBLEMS = { 401: ['UNAUTHENTICATED'] } as const;
 
 @ApiTags('auth')
-@ApiProblems({ 429: ['TOO_MANY_REQUESTS'], 503: ['SERVICE_UNAVAILABLE'] })
+@ApiProblems({ 429: ['TOO_MANY_REQUESTS'], 503: ['SERVICE_UNAVAILABLE'] }, SERVER_PROBLEMS)
 @Controller(`${API_PREFIX}/auth`)
 @UseGuards(AuthPerIpLimitGuard)
 export class AuthController {
@@ -41,16 +41,23 @@ export class AuthController {
     private readonly sessions: SessionsService,
   ) {}
 
-  /** 201 with the user when confirmation is off; 202 (for new and taken addresses alike) when on. */
+  /**
+   * 201 with the user when confirmation is off; 202 (for new and taken addresses alike) when on.
+   * Both bodies carry `status`, so a client tells them apart by one field.
+   */
   @Post('register')
   @ApiOperation({ summary: 'Create an account', description: 'With EMAIL_CONFIRMATION_REQUIRED=true the answer is 202 for new and taken addresses alike, and the address gets an email.' })
-  @ApiCreatedResponse({ type: UserResponse, description: 'Confirmation off: the account, ready to sign in' })
+  @ApiCreatedResponse({ type: RegisteredResponse, description: 'Confirmation off: the account, ready to sign in' })
   @ApiAcceptedResponse({ type: ConfirmationRequiredResponse, description: 'Confirmation on: check the inbox' })
   @ApiProblems(BODY_PROBLEMS, { 400: ['PASSWORD_TOO_WEAK'], 409: ['EMAIL_TAKEN'] })
-  async register(@Body() body: RegisterDto, @Res({ passthrough: true }) reply: FastifyReply) {
+  async register(@Body() body: RegisterDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<RegisteredResponse | ConfirmationRequiredResponse> {
     const outcome = await this.auth.register(body);
-    reply.status('user' in outcome ? 201 : 202);
-    return outcome;
+    if (!('user' in outcome)) {
+      reply.status(202);
+      return outcome;
+    }
+    reply.status(201);
+    return { status: 'created', user: outcome.user };
   }
 
   @Post('login')
@@ -97,7 +104,7 @@ export class AuthController {
   @ApiOperation({ summary: 'End one of the caller\'s sessions' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse({ description: 'The session has ended' })
-  @ApiProblems(BEARER_PROBLEMS, { 404: ['NOT_FOUND'] })
+  @ApiProblems(BEARER_PROBLEMS, { 404: ['NOT_FOUND'], 414: ['URI_TOO_LONG'] })
   @UseGuards(JwtAuthGuard)
   @HttpCode(204)
   async revokeSession(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
