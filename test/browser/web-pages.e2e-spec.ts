@@ -187,6 +187,41 @@ describe('web pages in a browser', () => {
     await page.goto(url('/account'));
     expect(new URL(page.url()).pathname).toBe('/login');
   });
+
+  it('stays signed in while the session cookie rotates; the old cookie, replayed past its grace, ends the session', async () => {
+    const email = uniqueEmail('rotate');
+    const password = strongPassword();
+    await stack.api.post('/auth/register', { email, password });
+    await stack.api.post('/auth/email/confirm', { token: linkIn(await stack.sink.waitFor(to(email))).token });
+    const byHash = "token_hash = encode(sha256(convert_to(?, 'UTF8')), 'hex')";
+    const sessionCookie = async () => (await context.cookies()).find((c) => c.name === 'accounts_session')!;
+
+    await signIn(email, password);
+    const first = await sessionCookie();
+    // The credential is due for rotation: the next page replaces it, and the browser keeps the new one.
+    await stack.sql(`update browser_credentials set created_at = now() - interval '1 hour' where ${byHash}`, [first.value]);
+    await page.goto(url('/account'));
+    expect(new URL(page.url()).pathname).toBe('/account');
+    const second = await sessionCookie();
+    expect(second.value).not.toBe(first.value);
+    expect(second).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+    await page.goto(url('/account'));
+    expect(new URL(page.url()).pathname).toBe('/account');
+
+    // A copy of the old cookie, used after its grace, ends the session for everyone holding it.
+    await stack.sql(`update browser_credentials set replaced_at = now() - interval '1 hour' where ${byHash}`, [first.value]);
+    const thief = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      await thief.addCookies([{ name: 'accounts_session', value: first.value, url: url('/') }]);
+      const thiefPage = await thief.newPage();
+      await thiefPage.goto(url('/account'));
+      expect(new URL(thiefPage.url()).pathname).toBe('/login');
+    } finally {
+      await thief.close();
+    }
+    await page.goto(url('/account'));
+    expect(new URL(page.url()).pathname).toBe('/login');
+  });
 });
 
 async function expectHeading(page: Page, text: string) {

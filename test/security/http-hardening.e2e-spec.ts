@@ -60,6 +60,29 @@ describe('security: HTTP edge', () => {
     }
   });
 
+  it('refuses a non-JSON body however the /api path is spelled (encoded, doubled or cased differently)', async () => {
+    const account = await createAccount(stack, { label: 'spelling' });
+    const form = `email=${encodeURIComponent(account.email)}&password=${encodeURIComponent(account.password)}`;
+    // Spellings the router decodes to an API route: the body must be refused as it would be on /api.
+    const routed = ['/%61pi/v1/auth/login', '/%61%70%69/v1/auth/login', '/api/v1/auth/%6cogin', '/api/%761/auth/login', '/api/v1/%61uth/login'];
+    // Spellings no API route answers: whatever the answer, nobody is signed in.
+    const unrouted = ['//api/v1/auth/login', '/api//v1/auth/login', '/API/v1/auth/login', '/Api/v1/auth/login', '/api%2Fv1/auth/login', '/api%2fv1%2fauth%2flogin', '/%2Fapi/v1/auth/login'];
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=XyZ']) {
+      for (const path of routed) {
+        expectProblemResponse(await send(path, { 'content-type': type }, form), 415, 'UNSUPPORTED_MEDIA_TYPE', { path, type });
+      }
+      for (const path of unrouted) {
+        // Absolute, so a leading `//` stays part of the path.
+        const response = await send(`${stack.api.baseUrl}${path}`, { 'content-type': type }, form);
+        expect({ path, type, status: response.status, refused: [404, 415].includes(response.status) }).toMatchObject({ refused: true });
+        expect({ path, type, tokens: /accessToken|refreshToken/.test(response.text) }).toEqual({ path, type, tokens: false });
+      }
+    }
+    // The same encoded path with JSON is the real endpoint.
+    const json = await send('/%61pi/v1/auth/login', { 'content-type': 'application/json' }, JSON.stringify({ email: account.email, password: account.password }));
+    expect(json.status).toBe(200);
+  });
+
   it('refuses a body of 16 KiB + 1 byte with 413, and takes one of exactly 16 KiB', async () => {
     const filler = (size: number) => {
       const skeleton = JSON.stringify({ email: 'a@example.com', password: '' });

@@ -137,6 +137,23 @@ describe('security: mass assignment, type confusion, prototype pollution', () =>
         expect(response.json).toMatchObject({ status: 400, code: expect.any(String) });
       }
     }
+    // The answer says what is wrong: the key, named, and no value of the body echoed.
+    const expectations: Array<[string, string]> = [
+      [bodies[0], '__proto__'],
+      [bodies[1], 'constructor.prototype'],
+      [bodies[2], '__proto__'],
+      [bodies[3], 'constructor.prototype'],
+      [bodies[5], '__proto__'],
+    ];
+    for (const [body, key] of expectations) {
+      const response = await rawRequest(stack.api.baseUrl, 'POST', '/api/v1/auth/register', { headers: { 'content-type': 'application/json' }, body });
+      expect({ body, problem: response.json }).toEqual({
+        body,
+        problem: expect.objectContaining({ status: 400, code: 'FORBIDDEN_KEY', detail: expect.stringContaining(`"${key}"`) }),
+      });
+      expect(response.json.detail).not.toMatch(/valid JSON/i);
+      for (const value of [email, password, 'polluted', 'emailConfirmed']) expect({ body, echoed: response.text.includes(value) }).toEqual({ body, echoed: false });
+    }
     // The page forms parse bodies too.
     const csrf = await stack.api.csrfToken();
     for (const form of ['__proto__[polluted]=yes&email=a@example.com', 'constructor[prototype][polluted]=yes&email=a@example.com', '__proto__=yes']) {

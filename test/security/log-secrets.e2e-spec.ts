@@ -1,3 +1,4 @@
+import { captureOutput } from '../support/captured-output';
 import { nextMail } from '../support/security';
 import { linkIn, startStack, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
@@ -10,31 +11,15 @@ import { strongPassword, uniqueEmail } from '../support/unique';
  */
 describe('security: no secrets in logs', () => {
   let stack: Stack;
-  const captured: string[] = [];
-  const restore: Array<() => void> = [];
+  let output: ReturnType<typeof captureOutput>;
 
   beforeAll(async () => {
-    for (const stream of [process.stdout, process.stderr]) {
-      const original = stream.write.bind(stream);
-      stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-        captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-        return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
-      }) as typeof stream.write;
-      restore.push(() => {
-        stream.write = original as typeof stream.write;
-      });
-    }
-    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-      const spy = jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-        captured.push(args.map(String).join(' '));
-      });
-      restore.push(() => spy.mockRestore());
-    }
+    output = captureOutput();
     stack = await startStack({ env: { EMAIL_CONFIRMATION_REQUIRED: 'true', LOG_LEVEL: 'trace' } });
   });
   afterAll(async () => {
     await stack?.close();
-    for (const undo of restore.reverse()) undo();
+    output.restore();
   });
 
   it('logs no password, token or emailed link through register, confirm, sign-in, refresh, change, forgot, reset and their failures', async () => {
@@ -118,13 +103,17 @@ describe('security: no secrets in logs', () => {
     expect((await stack.api.request('GET', `/reset-password?token=${pageReset}`)).status).toBe(200);
     const changedMail = nextMail(stack.sink, email, /changed/i);
     expect((await stack.api.form('/reset-password', { token: pageReset, password: pagePassword, passwordConfirm: pagePassword })).status).toBe(303);
+    // Page sign-in: the browser credential in the session cookie is a secret too.
+    expect((await stack.api.form('/login', { email, password: pagePassword })).status).toBe(303);
+    tokens.push(stack.api.cookie('accounts_session')!);
+    expect((await stack.api.request('GET', '/account')).status).toBe(200);
     const last = remember((await stack.api.post('/auth/login', { email, password: pagePassword })).body);
     expect((await stack.api.post('/auth/logout', { refreshToken: last.refreshToken })).status).toBe(204);
     expect((await stack.api.post('/auth/logout', { refreshToken: 'L'.repeat(43) })).status).toBe(204);
     // The worker has sent (and logged) everything up to the last mail.
     await changedMail;
 
-    const log = captured.join('');
+    const log = output.text();
     // The run did log something (at trace level, at least the route map and the sent mails).
     expect(log.length).toBeGreaterThan(0);
     expect(log).toMatch(/Sent [\w.-]+/);

@@ -79,6 +79,11 @@ export class ApiClient {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
 
+  /** The value of one cookie this client holds. */
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
   /** Forgets every cookie (a new browser). */
   clearCookies(): void {
     this.cookies.clear();

@@ -6,8 +6,10 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import handlebars from 'handlebars';
 import { appConfig, createNestApp, databaseConfig, httpConfig, redactUrl, validateConfig } from '@accounts/config';
 import { databaseUnreachableReason } from '@accounts/database';
+import { API_PREFIX } from './api-prefix';
 import { API_CONFIG, ApiModule } from './api.module';
 import { serveDocs } from './docs/openapi';
+import { parseJsonBody } from './http/json-body.parser';
 import { problem } from './http/problem';
 import { sendProblem } from './http/problem-details.filter';
 import { echoRequestId, requestIdFor } from './http/request-logging';
@@ -31,9 +33,6 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: http.trustProxy > 0 ? http.trustProxy : false,
-    // Fastify's parser refuses __proto__ and constructor.prototype keys outright.
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
     // The caller's X-Request-Id when sane, else a UUID; echoed, and on every log line of the request.
     genReqId: requestIdFor,
     requestIdHeader: false,
@@ -44,6 +43,11 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
         : sendProblem(reply, problem(400, 'MALFORMED_REQUEST', 'Malformed request', 'The request URL is invalid')),
   });
   const app = await createNestApp<NestFastifyApplication>(ApiModule, adapter);
+  // Nest's body parsers (the pages' urlencoded forms), with ours for JSON in place of Nest's: it
+  // names a forbidden __proto__ / constructor.prototype key instead of calling the body invalid JSON.
+  adapter.registerParserMiddleware();
+  adapter.getInstance().removeContentTypeParser('application/json');
+  adapter.getInstance().addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, parseJsonBody);
   // Before every other hook, so refusals carry their request id and are counted too.
   echoRequestId(app);
   countHttpRequests(app);
@@ -99,8 +103,12 @@ async function preflight(): Promise<void> {
   throw new ApiStartupError(`cannot reach PostgreSQL at ${redactUrl(url)} (${reason}); is it running? Try: docker compose up -d postgres`);
 }
 
+/**
+ * Decided by the route Fastify matched, not the raw URL: the router decodes the path, so
+ * `/%61pi/v1/...` reaches an API route without starting with `/api/`.
+ */
 function isApiRequestWithNonJsonBody(request: FastifyRequest): boolean {
-  if (!request.url.startsWith('/api/')) return false;
+  if (!request.routeOptions.url?.startsWith(`/${API_PREFIX}/`)) return false;
   const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
   if (!hasBody) return false;
   const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();

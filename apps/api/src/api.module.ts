@@ -25,7 +25,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { UsersController } from './users/users.controller';
 import { AccountPagesController } from './web/account-pages.controller';
 import { LinkPagesController } from './web/link-pages.controller';
-import { BrowserSessions, FormGuard } from './web/page-support';
+import { BrowserSessions, FormGuard, SignedInFormGuard } from './web/page-support';
 
 /** The configuration namespaces the API reads; the worker's differ. */
 export const API_CONFIG = [appConfig, httpConfig, databaseConfig, queueConfig, authConfig, payloadConfig, rateLimitConfig, adminConfig];
@@ -45,6 +45,7 @@ export const API_CONFIG = [appConfig, httpConfig, databaseConfig, queueConfig, a
   providers: [
     BrowserSessions,
     FormGuard,
+    SignedInFormGuard,
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
   ],

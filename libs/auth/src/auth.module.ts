@@ -8,6 +8,8 @@ import { TokensModule } from '@accounts/tokens';
 import { UsersModule } from '@accounts/users';
 import { AccessTokenService } from './access-token.service';
 import { AuthService } from './auth.service';
+import { BrowserCredential } from './browser-credential.entity';
+import { BrowserCredentialsService } from './browser-credentials.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
@@ -23,7 +25,7 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
     UsersModule,
     TokensModule,
     MailQueueModule,
-    MikroOrmModule.forFeature([Session, RefreshToken]),
+    MikroOrmModule.forFeature([Session, RefreshToken, BrowserCredential]),
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
       useFactory: (auth: ConfigType<typeof authConfig>) => ({
@@ -37,6 +39,7 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
   providers: [
     AuthService,
     SessionsService,
+    BrowserCredentialsService,
     AccessTokenService,
     PasswordHasher,
     PasswordPolicy,
@@ -45,6 +48,6 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
     SecurityEvents,
     UnconfirmedAccountsCleaner,
   ],
-  exports: [AuthService, SessionsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
+  exports: [AuthService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
 })
 export class AuthModule {}

@@ -122,22 +122,6 @@ export class SessionsService {
     }));
   }
 
-  /**
-   * The live session a browser cookie names (the cookie holds a refresh token of that session
-   * that the browser never rotates), or null. Ends with the session: sign-out everywhere, a
-   * reset or a password change elsewhere close the browser too.
-   */
-  async findByBrowserToken(token: string): Promise<{ session: Session; user: User } | null> {
-    const record = await this.em.findOne(
-      RefreshToken,
-      { tokenHash: hashSecretToken(token), usedAt: null },
-      { populate: ['session', 'session.user'] },
-    );
-    const session = record?.session.getEntity();
-    if (!session || !session.isAlive()) return null;
-    return { session, user: session.user.getEntity() };
-  }
-
   /** The per-request check behind every bearer token: is its session still alive? */
   async isAlive(sessionId: string, userId: string): Promise<boolean> {
     const rows: unknown[] = await this.em.getConnection().execute(

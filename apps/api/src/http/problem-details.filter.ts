@@ -13,6 +13,7 @@ import {
   WrongCurrentPasswordError,
 } from '@accounts/auth';
 import { InvalidTokenError } from '@accounts/tokens';
+import { ForbiddenJsonKeyError, MalformedJsonError } from './json-body.parser';
 import { problem, ValidationFailedException, type Problem } from './problem';
 
 type ErrorClass = new (...args: never[]) => Error;
@@ -29,6 +30,8 @@ const DOMAIN_ERRORS: Array<[ErrorClass, number, string, string]> = [
   [AuthenticationRequiredError, 401, 'UNAUTHENTICATED', 'Authentication required'],
   [SessionNotFoundError, 404, 'NOT_FOUND', 'Not found'],
   [TooManyRequestsError, 429, 'TOO_MANY_REQUESTS', 'Too many requests'],
+  [MalformedJsonError, 400, 'MALFORMED_REQUEST', 'Malformed request'],
+  [ForbiddenJsonKeyError, 400, 'FORBIDDEN_KEY', 'Forbidden key'],
 ];
 
 /**
@@ -36,7 +39,7 @@ const DOMAIN_ERRORS: Array<[ErrorClass, number, string, string]> = [
  * here as HttpExceptions (400 unparseable JSON, 413 over the body limit).
  */
 const HTTP_CODES: Record<number, [code: string, title: string, detail?: string]> = {
-  400: ['MALFORMED_REQUEST', 'Malformed request', 'The request body is not valid JSON'],
+  400: ['MALFORMED_REQUEST', 'Malformed request', 'The request could not be read'],
   401: ['UNAUTHENTICATED', 'Authentication required'],
   403: ['FORBIDDEN', 'Forbidden'],
   404: ['NOT_FOUND', 'Not found'],
@@ -66,8 +69,21 @@ export function toProblem(error: unknown): Problem {
   return problem(500, 'INTERNAL_ERROR', 'Internal error', 'An unexpected error occurred');
 }
 
-function isDatabaseUnavailable(error: unknown): boolean {
+/** Whether an error means PostgreSQL is unreachable: the API answers 503, and so do the pages. */
+export function isDatabaseUnavailable(error: unknown): boolean {
   return databaseUnavailableReason(error) !== undefined;
+}
+
+/** How long a client should wait after a 503 before trying again. */
+export const RETRY_AFTER_UNAVAILABLE_SECONDS = 5;
+
+/**
+ * Logs the cause of a 5xx answer (API or page) without its internals: an outage of PostgreSQL as
+ * one warning from a fixed list, anything else through describeForLog.
+ */
+export function logServerFailure(logger: Logger, error: unknown, status: number): void {
+  if (status === 503) logger.warn(`Dependency unavailable: PostgreSQL (${databaseUnavailableReason(error) ?? 'unknown'})`);
+  else if (status >= 500) logger.error(describeForLog(error));
 }
 
 /**
@@ -127,8 +143,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = toProblem(error);
-    if (body.status === 503) this.logger.warn(`Dependency unavailable: PostgreSQL (${databaseUnavailableReason(error) ?? 'unknown'})`);
-    else if (body.status >= 500) this.logger.error(describeForLog(error));
+    logServerFailure(this.logger, error, body.status);
     if (error instanceof TooManyRequestsError) reply.header('Retry-After', String(error.retryAfterSeconds));
     sendProblem(reply, body);
   }
@@ -136,6 +151,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
 export function sendProblem(reply: FastifyReply, body: Problem): void {
   if (body.status === HttpStatus.UNAUTHORIZED && body.code === 'UNAUTHENTICATED') reply.header('WWW-Authenticate', 'Bearer');
-  if (body.status === 503) reply.header('Retry-After', '5');
+  if (body.status === 503) reply.header('Retry-After', String(RETRY_AFTER_UNAVAILABLE_SECONDS));
   reply.header('Cache-Control', 'no-store').status(body.status).type('application/problem+json').send(body);
 }

@@ -49,7 +49,7 @@ export const SERVER_PROBLEMS = { 500: ['INTERNAL_ERROR'] } as const;
 
 /** Problems any JSON body can cause, before the endpoint's own rules. */
 export const BODY_PROBLEMS = {
-  400: ['MALFORMED_REQUEST', 'VALIDATION_FAILED'],
+  400: ['MALFORMED_REQUEST', 'FORBIDDEN_KEY', 'VALIDATION_FAILED'],
   413: ['PAYLOAD_TOO_LARGE'],
   415: ['UNSUPPORTED_MEDIA_TYPE'],
 } as const;

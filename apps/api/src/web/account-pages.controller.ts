@@ -11,6 +11,7 @@ import {
   PasswordTooWeakError,
   SessionsService,
   TooManyRequestsError,
+  type BrowserSession,
   WrongCurrentPasswordError,
 } from '@accounts/auth';
 import { authConfig } from '@accounts/config';
@@ -18,7 +19,7 @@ import { LoginDto } from '../auth/dto/login.dto';
 import { clientMeta } from '../auth/request-context.decorators';
 import { RegisterDto } from '../auth/dto/register.dto';
 import { PageErrorsFilter } from './page-errors.filter';
-import { BrowserSessions, field, FormGuard, retryDelayInWords, type Form } from './page-support';
+import { BrowserSessions, field, FormGuard, retryDelayInWords, SignedInFormGuard, type Form } from './page-support';
 
 type FieldErrors = Record<string, string>;
 
@@ -53,7 +54,7 @@ export class AccountPagesController {
   @Get('login')
   @Header('Cache-Control', 'no-store')
   async loginPage(@Query('reset') reset: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    if (await this.browser.current(request)) return reply.status(303).redirect('/account');
+    if (await this.browser.current(request, reply)) return reply.status(303).redirect('/account');
     return this.renderLogin(request, reply, 200, { passwordUpdated: reset === '1' });
   }
 
@@ -67,7 +68,7 @@ export class AccountPagesController {
     if (Object.keys(errors).length) return this.renderLogin(request, reply, 400, { email, errors });
     try {
       const signedIn = await this.auth.login(value.email, value.password, clientMeta(request));
-      this.browser.start(reply, signedIn.refreshToken, Math.floor(this.config.refreshTokenTtlMs / 1000));
+      await this.browser.start(reply, signedIn);
       return reply.status(303).redirect('/account');
     } catch (error) {
       if (error instanceof InvalidCredentialsError) return this.renderLogin(request, reply, 401, { email, error: `${error.message}.` });
@@ -102,7 +103,7 @@ export class AccountPagesController {
       const outcome = await this.auth.register(value);
       if (!('user' in outcome)) return reply.view('check-inbox', { title: 'Check your inbox', confirmation: true });
       const signedIn = await this.auth.login(value.email, value.password, clientMeta(request));
-      this.browser.start(reply, signedIn.refreshToken, Math.floor(this.config.refreshTokenTtlMs / 1000));
+      await this.browser.start(reply, signedIn);
       return reply.status(303).redirect('/account');
     } catch (error) {
       if (error instanceof PasswordTooWeakError) return this.renderRegister(request, reply, 400, { ...shown, errors: { password: error.message } });
@@ -114,17 +115,17 @@ export class AccountPagesController {
   @Get('account')
   @Header('Cache-Control', 'no-store')
   async accountPage(@Query('changed') changed: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const current = await this.browser.current(request);
+    const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
     return this.renderAccount(request, reply, current, 200, { passwordChanged: changed === '1' });
   }
 
   @Post('account/password')
-  @UseGuards(FormGuard)
+  @UseGuards(SignedInFormGuard)
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   async changePassword(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const current = await this.browser.current(request);
+    const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
     const newPassword = field(form, 'newPassword');
     const fail = (status: number, errors: FieldErrors) => this.renderAccount(request, reply, current, status, { errors });
@@ -146,20 +147,18 @@ export class AccountPagesController {
   }
 
   @Post('account/sign-out-everywhere')
-  @UseGuards(FormGuard)
+  @UseGuards(SignedInFormGuard)
   async signOutEverywhere(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const current = await this.browser.current(request);
+    const current = await this.browser.current(request, reply);
     if (current) await this.auth.signOutEverywhere({ userId: current.user.id, sessionId: current.session.id });
-    this.browser.end(reply);
+    await this.browser.end(request, reply);
     return reply.status(303).redirect('/login');
   }
 
   @Post('logout')
-  @UseGuards(FormGuard)
+  @UseGuards(SignedInFormGuard)
   async logout(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const token = this.browser.cookieToken(request);
-    if (token) await this.auth.logout(token);
-    this.browser.end(reply);
+    await this.browser.end(request, reply);
     return reply.status(303).redirect('/login');
   }
 
@@ -179,7 +178,7 @@ export class AccountPagesController {
   private async renderAccount(
     request: FastifyRequest,
     reply: FastifyReply,
-    current: NonNullable<Awaited<ReturnType<BrowserSessions['current']>>>,
+    current: BrowserSession,
     status: number,
     data: Record<string, unknown>,
   ) {
@@ -188,7 +187,7 @@ export class AccountPagesController {
       title: 'Your account',
       user: { email: current.user.email, name: current.user.name, emailConfirmed: current.user.emailConfirmed },
       sessions: sessions.map((s) => ({ ...s, lastUsed: s.lastUsedAt.slice(0, 16).replace('T', ' ') })),
-      csrf: this.browser.csrfToken(request, reply),
+      csrf: this.browser.csrfToken(request, reply, current.session),
       ...data,
     });
   }

@@ -2,9 +2,8 @@ import Tokens from '@fastify/csrf';
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RateLimits, SessionsService, type Session, type TooManyRequestsError } from '@accounts/auth';
+import { BrowserCredentialsService, RateLimits, type BrowserSession, type Session, type SignedIn, type TooManyRequestsError } from '@accounts/auth';
 import { appConfig } from '@accounts/config';
-import type { User } from '@accounts/users';
 
 /** A submitted HTML form: every field may be missing or of the wrong type. */
 export type Form = Record<string, unknown> | undefined;
@@ -20,9 +19,6 @@ export function retryDelayInWords(error: TooManyRequestsError): string {
   return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
-const SESSION_COOKIE = 'accounts_session';
-const CSRF_COOKIE = 'accounts_csrf';
-
 /** A form POST without a valid CSRF token (forged, or a page left open across a restart). */
 export class InvalidCsrfTokenError extends Error {
   override readonly name = 'InvalidCsrfTokenError';
@@ -32,64 +28,94 @@ export class InvalidCsrfTokenError extends Error {
 }
 
 /**
- * Browser sign-in state and CSRF tokens. The session cookie is HttpOnly, SameSite=Lax and Secure
- * in production; it holds a refresh token of a server-side session (the same sessions as the
- * API), which the browser never rotates. CSRF uses a secret in its own cookie and a per-form token
- * derived from it (double submit, HMAC-checked by @fastify/csrf).
+ * Browser sign-in state and CSRF tokens. The session cookie is HttpOnly, SameSite=Lax and, in
+ * production, Secure with the `__Host-` prefix (so no subdomain or plain-HTTP page can plant or
+ * overwrite it). It holds a browser credential (BrowserCredentialsService), never a refresh token.
+ * CSRF tokens are HMACs (@fastify/csrf) under a secret in their own cookie: for signed-in forms
+ * bound to the browser session too, so a token from one session is refused in another; anonymous
+ * forms (sign-in, registration, recovery) have only the secret (double submit).
  */
 @Injectable()
 export class BrowserSessions {
-  private readonly csrf = new Tokens({ userInfo: false });
+  private readonly anonymousCsrf = new Tokens({ userInfo: false });
+  private readonly sessionCsrf = new Tokens({ userInfo: true });
   private readonly secure: boolean;
+  private readonly sessionCookie: string;
+  private readonly csrfCookie: string;
+  /** Per request: resolving may rotate the credential, which must happen once. */
+  private readonly resolved = new WeakMap<FastifyRequest, Promise<BrowserSession | null>>();
 
   constructor(
-    private readonly sessions: SessionsService,
+    private readonly credentials: BrowserCredentialsService,
     @Inject(appConfig.KEY) app: ConfigType<typeof appConfig>,
   ) {
     this.secure = app.isProduction;
+    const prefix = this.secure ? '__Host-' : '';
+    this.sessionCookie = `${prefix}accounts_session`;
+    this.csrfCookie = `${prefix}accounts_csrf`;
   }
 
   private cookie(maxAgeSeconds?: number) {
     return { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: this.secure, maxAge: maxAgeSeconds };
   }
 
-  async current(request: FastifyRequest): Promise<{ session: Session; user: User } | null> {
-    const token = request.cookies[SESSION_COOKIE];
-    return token ? this.sessions.findByBrowserToken(token) : null;
+  private sessionCookieOptions(expiresAt: Date) {
+    return this.cookie(Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000)));
   }
 
-  start(reply: FastifyReply, refreshToken: string, lifetimeSeconds: number): void {
-    reply.setCookie(SESSION_COOKIE, refreshToken, this.cookie(lifetimeSeconds));
-  }
-
-  cookieToken(request: FastifyRequest): string | undefined {
-    return request.cookies[SESSION_COOKIE];
-  }
-
-  end(reply: FastifyReply): void {
-    reply.clearCookie(SESSION_COOKIE, this.cookie());
-  }
-
-  /** A token for the next form on the page, creating the browser's CSRF secret on first use. */
-  csrfToken(request: FastifyRequest, reply: FastifyReply): string {
-    let secret = request.cookies[CSRF_COOKIE];
-    if (!secret) {
-      secret = this.csrf.secretSync();
-      reply.setCookie(CSRF_COOKIE, secret, this.cookie());
-      // Later forms on this response must use the secret just set.
-      request.cookies[CSRF_COOKIE] = secret;
+  /** The signed-in browser of this request, or null; a rotated credential goes out as a new cookie. */
+  current(request: FastifyRequest, reply: FastifyReply): Promise<BrowserSession | null> {
+    let found = this.resolved.get(request);
+    if (!found) {
+      found = this.resolve(request, reply);
+      this.resolved.set(request, found);
     }
-    return this.csrf.create(secret);
+    return found;
   }
 
-  verifyCsrf(request: FastifyRequest, form: Form): boolean {
-    const secret = request.cookies[CSRF_COOKIE];
+  private async resolve(request: FastifyRequest, reply: FastifyReply): Promise<BrowserSession | null> {
+    const credential = request.cookies[this.sessionCookie];
+    if (!credential) return null;
+    const found = await this.credentials.resolve(credential);
+    if (!found) reply.clearCookie(this.sessionCookie, this.cookie());
+    else if (found.rotatedCredential) reply.setCookie(this.sessionCookie, found.rotatedCredential, this.sessionCookieOptions(found.session.expiresAt));
+    return found;
+  }
+
+  /** Signs the browser in to the session a sign-in just opened (its refresh token is dropped). */
+  async start(reply: FastifyReply, signedIn: SignedIn): Promise<void> {
+    const { credential, expiresAt } = await this.credentials.adopt(signedIn.refreshToken);
+    reply.setCookie(this.sessionCookie, credential, this.sessionCookieOptions(expiresAt));
+  }
+
+  /** Ends the browser's session, if any, and forgets its cookie. */
+  async end(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const credential = request.cookies[this.sessionCookie];
+    if (credential) await this.credentials.end(credential);
+    reply.clearCookie(this.sessionCookie, this.cookie());
+  }
+
+  /** A token for the next form on the page: bound to `session` when given (signed-in forms). */
+  csrfToken(request: FastifyRequest, reply: FastifyReply, session?: Session): string {
+    let secret = request.cookies[this.csrfCookie];
+    if (!secret) {
+      secret = this.anonymousCsrf.secretSync();
+      reply.setCookie(this.csrfCookie, secret, this.cookie());
+      // Later forms on this response must use the secret just set.
+      request.cookies[this.csrfCookie] = secret;
+    }
+    return session ? this.sessionCsrf.create(secret, session.id) : this.anonymousCsrf.create(secret);
+  }
+
+  verifyCsrf(request: FastifyRequest, form: Form, session?: Session): boolean {
+    const secret = request.cookies[this.csrfCookie];
     const token = form?._csrf;
-    return typeof secret === 'string' && typeof token === 'string' && this.csrf.verify(secret, token);
+    if (typeof secret !== 'string' || typeof token !== 'string') return false;
+    return session ? this.sessionCsrf.verify(secret, token, session.id) : this.anonymousCsrf.verify(secret, token);
   }
 }
 
-/** Every form POST: a valid CSRF token, and the same per-IP limit as the API's /auth/*. */
+/** Every anonymous form POST: a valid CSRF token, and the same per-IP limit as the API's /auth/*. */
 @Injectable()
 export class FormGuard implements CanActivate {
   constructor(
@@ -100,6 +126,26 @@ export class FormGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (!this.browser.verifyCsrf(request, request.body as Form)) throw new InvalidCsrfTokenError();
+    await this.limits.consume('authPerIp', request.ip);
+    return true;
+  }
+}
+
+/**
+ * Every signed-in form POST: a CSRF token bound to this browser's session, and the per-IP limit.
+ * Without a live session there is nothing to act on; the handler sends the browser to sign in.
+ */
+@Injectable()
+export class SignedInFormGuard implements CanActivate {
+  constructor(
+    private readonly browser: BrowserSessions,
+    private readonly limits: RateLimits,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const current = await this.browser.current(request, context.switchToHttp().getResponse<FastifyReply>());
+    if (current && !this.browser.verifyCsrf(request, request.body as Form, current.session)) throw new InvalidCsrfTokenError();
     await this.limits.consume('authPerIp', request.ip);
     return true;
   }

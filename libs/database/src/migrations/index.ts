@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261127000000_initial } from './Migration20261127000000_initial';
 import { Migration20261201000000_outbox_published_idx } from './Migration20261201000000_outbox_published_idx';
 import { Migration20261202000000_confirmation_password } from './Migration20261202000000_confirmation_password';
+import { Migration20261202000100_browser_credentials } from './Migration20261202000100_browser_credentials';
 
 /** Every migration, in order. Listed explicitly so the built apps carry them without globbing. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
   { name: 'Migration20261201000000_outbox_published_idx', class: Migration20261201000000_outbox_published_idx },
   { name: 'Migration20261202000000_confirmation_password', class: Migration20261202000000_confirmation_password },
+  { name: 'Migration20261202000100_browser_credentials', class: Migration20261202000100_browser_credentials },
 ];
