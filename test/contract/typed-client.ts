@@ -22,6 +22,7 @@ export type ProblemCode = ProblemOf<operations[keyof operations]>['code'];
  */
 export const CLIENT_ACTION: Record<ProblemCode, string> = {
   MALFORMED_REQUEST: 'a client bug: the body is not JSON',
+  FORBIDDEN_KEY: 'a client bug: the body carries __proto__ or constructor.prototype',
   VALIDATION_FAILED: 'show errors[] next to the fields',
   PASSWORD_TOO_WEAK: 'show detail and ask for another password',
   EMAIL_TAKEN: 'offer sign-in or password recovery',
@@ -82,6 +83,7 @@ export async function driveEveryOperation(context: ClientRunContext): Promise<Cl
     case 'INVALID_CREDENTIALS':
     case 'EMAIL_NOT_CONFIRMED':
     case 'MALFORMED_REQUEST':
+    case 'FORBIDDEN_KEY':
     case 'VALIDATION_FAILED':
     case 'PAYLOAD_TOO_LARGE':
     case 'UNSUPPORTED_MEDIA_TYPE':

@@ -52,16 +52,19 @@ export async function expectDocumentedResponses(stack: Stack): Promise<void> {
   expect(responseViolations(document, seen, stack.api.baseUrl)).toEqual([]);
 }
 
+/** The documented path template a request URL falls under, or undefined. */
+export function pathTemplateOf(document: OpenApiDocument, url: string, baseUrl: string): string | undefined {
+  const path = new URL(url, baseUrl).pathname;
+  return Object.keys(document.paths).find((template) =>
+    new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}/]+\}/g, '[^/]+')}$`).test(path),
+  );
+}
+
 /** What is wrong with each response on a documented operation; responses elsewhere are not judged. */
 export function responseViolations(document: OpenApiDocument, seen: SeenResponse[], baseUrl: string): string[] {
-  const operations = Object.keys(document.paths).map((template) => ({
-    template,
-    pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}/]+\}/g, '[^/]+')}$`),
-  }));
   const violations: string[] = [];
   for (const response of seen) {
-    const path = new URL(response.url, baseUrl).pathname;
-    const template = operations.find(({ pattern }) => pattern.test(path))?.template;
+    const template = pathTemplateOf(document, response.url, baseUrl);
     const operation = template ? document.paths[template][response.method.toLowerCase()] : undefined;
     if (!template || !operation) continue;
     const where = `${response.method} ${template} ${response.status}`;
