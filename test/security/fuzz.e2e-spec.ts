@@ -1,3 +1,4 @@
+import { expectDocumentedResponses } from '../support/openapi-contract';
 import { rawRequest } from '../support/raw-http';
 import { createAccount, expectNoInternals, signIn } from '../support/security';
 import { startStack, type Stack } from '../support/stack';
@@ -92,7 +93,10 @@ describe('security: fuzzing the inputs', () => {
     currentPassword = account.password;
     bearer = (await signIn(stack, account.email, account.password)).accessToken;
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   const ENDPOINTS: Array<{ path: string; body: () => Record<string, unknown>; auth?: boolean }> = [
     { path: '/auth/register', body: () => ({ email: uniqueEmail('fuzz-reg'), password: strongPassword(), name: 'Ada' }) },

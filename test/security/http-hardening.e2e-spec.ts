@@ -1,3 +1,4 @@
+import { expectDocumentedResponses } from '../support/openapi-contract';
 import { rawRequest, type RawResponse } from '../support/raw-http';
 import { createAccount, expectNoInternals, signIn } from '../support/security';
 import { startStack, type Stack } from '../support/stack';
@@ -13,7 +14,10 @@ describe('security: HTTP edge', () => {
   beforeAll(async () => {
     stack = await startStack({ withoutWorker: true });
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   const JSON_ENDPOINTS = [
     '/api/v1/auth/register',

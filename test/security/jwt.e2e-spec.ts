@@ -1,3 +1,4 @@
+import { expectDocumentedResponses } from '../support/openapi-contract';
 import { decodeJwt, forgeJwt, signAccessToken, TEST_JWT } from '../support/jwt';
 import { createAccount, expectProblem, requestConfirmationToken, requestResetToken, signIn, type Account, type Session } from '../support/security';
 import { startStack, type Stack } from '../support/stack';
@@ -23,7 +24,10 @@ describe('security: access tokens (JWT)', () => {
     alice = await signedInAccount('jwt-alice');
     bob = await signedInAccount('jwt-bob');
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   async function expectRefused(token: string, label: string) {
     const me = await stack.api.get('/users/me', token);

@@ -1,3 +1,4 @@
+import { expectDocumentedResponses } from '../support/openapi-contract';
 import { hashSecretToken } from '@accounts/tokens';
 import { createAccount, expectProblem, nextMail, requestConfirmationToken, requestResetToken, signIn } from '../support/security';
 import { linkIn, startStack, type Stack } from '../support/stack';
@@ -12,7 +13,10 @@ describe('security: one-time tokens', () => {
   beforeAll(async () => {
     stack = await startStack({ env: { EMAIL_CONFIRMATION_REQUIRED: 'true' } });
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   async function registerUnconfirmed(label: string) {
     const email = uniqueEmail(label);
