@@ -224,6 +224,58 @@ describe('web pages in a browser', () => {
   });
 });
 
+/** With confirmation off, an account works before its address is confirmed; /account says so and offers a link. */
+describe('the account page of an unconfirmed address', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    stack = await startStack({ env: { EMAIL_CONFIRMATION_REQUIRED: 'false' } });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run'],
+    });
+    context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 720, height: 760 } });
+    page = await context.newPage();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack.close();
+  });
+
+  const url = (path: string) => `${stack.api.baseUrl}${path}`;
+
+  it('shows that the address is unconfirmed, sends a new link on request, and stays signed in after confirming', async () => {
+    const email = uniqueEmail('unconfirmed');
+    const password = strongPassword();
+    await page.goto(url('/register'));
+    await page.getByLabel('Email address').fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByLabel('Password, again').fill(password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    expect(new URL(page.url()).pathname).toBe('/account');
+    expect(await page.textContent('main')).toContain('Your email address is not confirmed yet');
+
+    await page.getByRole('button', { name: 'Send a new confirmation link' }).click();
+    expect(new URL(page.url()).pathname).toBe('/account');
+    expect(await page.textContent('main')).toContain(`a new link is on its way to ${email}`);
+    await page.screenshot({ path: join(SCREENSHOTS, 'account-unconfirmed.png'), fullPage: true });
+
+    const mail = await stack.sink.waitFor((m) => to(email)(m) && m.text.includes('/confirm-email?token='));
+    const link = linkIn(mail).url;
+    await page.goto(url(`${link.pathname}${link.search}`));
+    await page.getByRole('button', { name: 'Confirm my email' }).click();
+    await expectHeading(page, 'Email confirmed');
+
+    // The password is the account's own, so confirming ends no session: this browser is still in.
+    await page.goto(url('/account'));
+    expect(new URL(page.url()).pathname).toBe('/account');
+    expect(await page.textContent('main')).not.toContain('not confirmed');
+  });
+});
+
 async function expectHeading(page: Page, text: string) {
   expect((await page.textContent('h1'))?.trim()).toBe(text);
 }

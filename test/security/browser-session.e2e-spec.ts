@@ -123,7 +123,7 @@ describe('security: browser session cookie and CSRF', () => {
     expect((await browser.form('/login', { email: bob.email, password: bob.password })).status).toBe(303);
     const bobCredential = browser.cookie(SESSION)!;
 
-    const anonymousToken = await browser.csrfToken();
+    const anonymousToken = await browser.csrfToken('/forgot-password');
     for (const [label, token] of [['Alice session token', aliceToken], ['anonymous form token', anonymousToken]]) {
       for (const path of ['/account/sign-out-everywhere', '/logout', '/account/password']) {
         const newPassword = strongPassword();
@@ -174,7 +174,7 @@ describe('security: browser session cookie and CSRF', () => {
   });
 
   it('in production names its cookies __Host- and marks them Secure, HttpOnly, SameSite=Lax, Path=/ and no Domain', async () => {
-    const production = await startStack({ env: { NODE_ENV: 'production', JWT_SECRET: randomBytes(48).toString('base64') }, withoutWorker: true });
+    const production = await startStack({ env: { NODE_ENV: 'production', JWT_SECRET: randomBytes(48).toString('base64'), PAYLOAD_KEY: randomBytes(32).toString('base64') }, withoutWorker: true });
     try {
       const account = await createAccount(production, { label: 'host-prefix' });
       const browser = new ApiClient(production.api.baseUrl);

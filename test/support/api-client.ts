@@ -66,11 +66,16 @@ export class ApiClient {
     });
   }
 
-  /** A CSRF token as a form of ours carries it (read from a rendered page). */
-  async csrfToken(): Promise<string> {
-    const page = await this.request<string>('GET', '/forgot-password');
+  /**
+   * A CSRF token as a form of ours carries it, read from a rendered page: the account page while
+   * signed in (its tokens are bound to the session), else an anonymous page.
+   */
+  async csrfToken(from?: '/account' | '/forgot-password'): Promise<string> {
+    const signedIn = [...this.cookies.keys()].some((name) => name.endsWith('accounts_session'));
+    const path = from ?? (signedIn ? '/account' : '/forgot-password');
+    const page = await this.request<string>('GET', path);
     const match = /name="_csrf" value="([^"]+)"/.exec(page.body);
-    if (!match) throw new Error('No CSRF token on /forgot-password');
+    if (!match) throw new Error(`No CSRF token on ${path}`);
     return match[1];
   }
 

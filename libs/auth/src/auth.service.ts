@@ -142,17 +142,21 @@ export class AuthService {
   /**
    * Confirms the address and activates the password of the registration that produced the link:
    * whoever registered the address before without reading its inbox loses the password and every
-   * session they opened (confirmation may have been off then). An address confirmed meanwhile
-   * (by a reset) keeps its password.
+   * session they opened (confirmation may have been off then); confirming with a link that carries
+   * the password the account already has (a resend) keeps its sessions. An address confirmed
+   * meanwhile (by a reset) keeps its password.
    */
   async confirmEmail(token: string): Promise<UserView> {
     return this.em.transactional(async (em) => {
       const spent = await this.tokens.consume(em, TokenPurpose.EmailConfirmation, token);
       const user = await em.findOneOrFail(User, spent.userId);
       if (!user.emailConfirmed) {
-        if (spent.passwordHash) user.passwordHash = spent.passwordHash;
+        // Only a password that changes hands ends the sessions: confirming one's own address keeps them.
+        if (spent.passwordHash && spent.passwordHash !== user.passwordHash) {
+          user.passwordHash = spent.passwordHash;
+          await this.sessions.revokeAll(em, user.id);
+        }
         user.emailConfirmedAt = new Date();
-        await this.sessions.revokeAll(em, user.id);
       }
       return toUserView(user);
     });
@@ -280,7 +284,10 @@ export class AuthService {
     if (existing.emailConfirmed) {
       this.outbox.record(em, 'user.registration-attempted', () => recipient(existing));
     } else {
+      // A new claim on an unconfirmed address: sessions opened under an earlier registrant's
+      // password (confirmation may have been off then) end now, before anyone confirms.
       existing.passwordHash = passwordHash;
+      await this.sessions.revokeAll(em, existing.id);
       await this.requestConfirmation(em, existing);
     }
   }

@@ -114,10 +114,25 @@ export class AccountPagesController {
 
   @Get('account')
   @Header('Cache-Control', 'no-store')
-  async accountPage(@Query('changed') changed: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async accountPage(
+    @Query('changed') changed: unknown,
+    @Query('sent') sent: unknown,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
-    return this.renderAccount(request, reply, current, 200, { passwordChanged: changed === '1' });
+    return this.renderAccount(request, reply, current, 200, { passwordChanged: changed === '1', confirmationSent: sent === '1' });
+  }
+
+  /** A fresh confirmation link for the signed-in user's own unconfirmed address (the same limits as the API's resend). */
+  @Post('account/confirmation')
+  @UseGuards(SignedInFormGuard)
+  async resendConfirmation(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const current = await this.browser.current(request, reply);
+    if (!current) return reply.status(303).redirect('/login');
+    await this.auth.resendConfirmation(current.user.email);
+    return reply.status(303).redirect('/account?sent=1');
   }
 
   @Post('account/password')
