@@ -253,8 +253,12 @@ describe('registration with email confirmation on', () => {
     expect(known.body).toEqual({ status: 'accepted' });
     expect(unknown.body).toEqual(known.body);
 
-    const second = linkIn(await stack.sink.waitFor((m) => to(email)(m) && !m.text.includes(first.token)));
-    expect((await stack.api.post('/auth/email/confirm', { token: second.token })).status).toBe(200);
+    const second = await stack.sink.waitFor((m) => to(email)(m) && !m.text.includes(first.token));
+    // Sent to whoever asked: confirming asks for a password, and the mail says so.
+    expect(second.text).toMatch(/choose a new password/i);
+    const password = strongPassword();
+    expect((await stack.api.post('/auth/email/confirm', { token: linkIn(second).token, password })).status).toBe(200);
+    expect((await stack.api.post('/auth/login', { email, password })).status).toBe(200);
 
     const before = stack.sink.messages.filter(to(email)).length;
     await stack.api.post('/auth/email/resend', { email });

@@ -10,7 +10,7 @@ const SPEC_ENDPOINTS: Array<[method: string, path: string, bearer: boolean, prob
   ['get', '/api/v1/auth/sessions', true, { 401: ['UNAUTHENTICATED'] }],
   ['delete', '/api/v1/auth/sessions/{id}', true, { 404: ['NOT_FOUND'] }],
   ['delete', '/api/v1/auth/sessions', true, { 401: ['UNAUTHENTICATED'] }],
-  ['post', '/api/v1/auth/email/confirm', false, { 400: ['INVALID_TOKEN'] }],
+  ['post', '/api/v1/auth/email/confirm', false, { 400: ['INVALID_TOKEN', 'PASSWORD_TOO_WEAK'] }],
   ['post', '/api/v1/auth/email/resend', false, { 429: ['TOO_MANY_REQUESTS'] }],
   ['post', '/api/v1/auth/password/forgot', false, { 429: ['TOO_MANY_REQUESTS'] }],
   ['post', '/api/v1/auth/password/reset', false, { 400: ['INVALID_TOKEN', 'PASSWORD_TOO_WEAK'] }],

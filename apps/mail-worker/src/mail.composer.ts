@@ -45,6 +45,7 @@ export class MailComposer {
     }),
     'email.confirmation-requested': (payload, open) => ({
       confirmUrl: this.link('/confirm-email', open(payload.confirmationToken)),
+      choosePassword: payload.choosePassword === true,
     }),
     'password.reset-requested': (payload, open) => ({
       resetUrl: this.link('/reset-password', open(payload.resetToken)),

@@ -21,8 +21,12 @@ export interface MailEventPayloads {
   'user.registered': Recipient & { confirmationToken: SealedToken | null };
   /** Someone tried to register an address that already has a confirmed account. */
   'user.registration-attempted': Recipient;
-  /** A fresh confirmation link (resend, or a repeat registration of an unconfirmed address). */
-  'email.confirmation-requested': Recipient & { confirmationToken: SealedToken };
+  /**
+   * A fresh confirmation link (resend, or a repeat registration of an unconfirmed address).
+   * `choosePassword`: the link carries no password and confirming asks for one (an anonymous
+   * resend); absent in jobs queued before it existed, which carried a password.
+   */
+  'email.confirmation-requested': Recipient & { confirmationToken: SealedToken; choosePassword?: boolean };
   'password.reset-requested': Recipient & { resetToken: SealedToken };
   'password.changed': Recipient & { via: 'reset' | 'change' };
 }

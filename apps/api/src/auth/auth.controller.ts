@@ -12,12 +12,12 @@ import {
 import type { FastifyReply } from 'fastify';
 import { AuthService, JwtAuthGuard, SessionNotFoundError, SessionsService, type Principal, type SessionMeta } from '@accounts/auth';
 import { ChangePasswordDto } from './dto/change-password.dto';
+import { ConfirmEmailDto } from './dto/confirm-email.dto';
 import { EmailDto } from './dto/email.dto';
 import { LoginDto } from './dto/login.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
 import { RegisterDto } from './dto/register.dto';
 import { ResetPasswordDto } from './dto/reset-password.dto';
-import { TokenDto } from './dto/token.dto';
 import { AcceptedResponse, ConfirmationRequiredResponse, RegisteredResponse, SessionResponse, SignedInResponse, UserResponse } from './dto/responses.dto';
 import { API_PREFIX } from '../api-prefix';
 import { BEARER_AUTH } from '../docs/openapi';
@@ -126,14 +126,18 @@ export class AuthController {
   @Post('email/confirm')
   @ApiOperation({
     summary: 'Confirm an email address with the emailed token',
-    description: 'Activates the password of the registration (or resend) that produced the link and ends every earlier session of the account.',
+    description:
+      'Activates the password the link carries (the registration that produced it) and ends every earlier session of the account. ' +
+      'A link sent by `email/resend` carries no password: `password` is then required (400 VALIDATION_FAILED naming the field when missing) ' +
+      'and becomes the account\'s password; a weak one is refused with 400 PASSWORD_TOO_WEAK and leaves the token unspent. ' +
+      'For a link that carries a password, a `password` field is refused with 400 VALIDATION_FAILED.',
   })
   @ApiOkResponse({ type: UserResponse, description: 'The address is confirmed' })
-  @ApiProblems(BODY_PROBLEMS, { 400: ['INVALID_TOKEN'] })
+  @ApiProblems(BODY_PROBLEMS, { 400: ['INVALID_TOKEN', 'PASSWORD_TOO_WEAK'] })
   @UseInterceptors(TokenGuessLimitInterceptor)
   @HttpCode(200)
-  async confirmEmail(@Body() body: TokenDto) {
-    return { user: await this.auth.confirmEmail(body.token) };
+  async confirmEmail(@Body() body: ConfirmEmailDto) {
+    return { user: await this.auth.confirmEmail(body.token, body.password ?? undefined) };
   }
 
   @Post('email/resend')
@@ -142,7 +146,7 @@ export class AuthController {
   @ApiProblems(BODY_PROBLEMS)
   @HttpCode(202)
   async resendConfirmation(@Body() body: EmailDto) {
-    await this.auth.resendConfirmation(body.email);
+    await this.auth.resendConfirmation(body.email, 'chosen-when-confirming');
     return ACCEPTED;
   }
 

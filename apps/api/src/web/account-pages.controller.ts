@@ -125,13 +125,16 @@ export class AccountPagesController {
     return this.renderAccount(request, reply, current, 200, { passwordChanged: changed === '1', confirmationSent: sent === '1' });
   }
 
-  /** A fresh confirmation link for the signed-in user's own unconfirmed address (the same limits as the API's resend). */
+  /**
+   * A fresh confirmation link for the signed-in user's own unconfirmed address (the same limits as
+   * the API's resend). Its sender holds a live session, so the link carries the current password.
+   */
   @Post('account/confirmation')
   @UseGuards(SignedInFormGuard)
   async resendConfirmation(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
-    await this.auth.resendConfirmation(current.user.email);
+    await this.auth.resendConfirmation(current.user.email, 'current');
     return reply.status(303).redirect('/account?sent=1');
   }
 
