@@ -153,6 +153,8 @@ export class AccountPagesController {
       }
       throw error;
     }
+    // The session stays (SPEC), but not a cookie copied from it: only this browser's new one works.
+    await this.browser.reissue(reply, current.session);
     return reply.status(303).redirect('/account?changed=1');
   }
 

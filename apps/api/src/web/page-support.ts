@@ -102,6 +102,12 @@ export class BrowserSessions {
     reply.setCookie(this.sessionCookie, credential, this.sessionCookieOptions(expiresAt));
   }
 
+  /** Gives the browser the session's only credential: every other cookie of the session stops working. */
+  async reissue(reply: FastifyReply, session: Session): Promise<void> {
+    const { credential, expiresAt } = await this.credentials.reissue(session);
+    reply.setCookie(this.sessionCookie, credential, this.sessionCookieOptions(expiresAt));
+  }
+
   /** Ends the browser's session, if any, and forgets its cookie. */
   async end(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const credential = request.cookies[this.sessionCookie];
