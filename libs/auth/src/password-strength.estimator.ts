@@ -5,9 +5,9 @@ import * as zxcvbnEn from '@zxcvbn-ts/language-en';
 
 /**
  * The estimate reads this many leading characters only. Its cost grows steeply with length and
- * runs on the event loop: measured worst cases (repeats such as '1'×64, random base64, l33t-heavy
- * strings) took 50–160 ms at 64 characters with 10 l33t substitutions, and stay under ~30 ms at
- * 32 with 4, on a loaded 2-core machine. A password whose first 32 characters are hard to guess is
+ * runs on the event loop. Worst cases measured on a loaded 2-core machine (median of 7 runs;
+ * repeats such as '1'×64, digit runs, l33t-heavy strings, random base64): 50–140 ms at 64
+ * characters with 10 l33t substitutions, 20–35 ms at 32 with 4. A password whose first 32 characters are hard to guess is
  * hard to guess; one whose first 32 are guessable is refused whatever follows.
  */
 export const ESTIMATE_MAX_LENGTH = 32;
