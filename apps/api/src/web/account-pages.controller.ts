@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, HttpCode, Inject, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
@@ -19,7 +19,7 @@ import { LoginDto } from '../auth/dto/login.dto';
 import { clientMeta } from '../auth/request-context.decorators';
 import { RegisterDto } from '../auth/dto/register.dto';
 import { PageErrorsFilter } from './page-errors.filter';
-import { BrowserSessions, field, FormGuard, retryDelayInWords, SignedInFormGuard, type Form } from './page-support';
+import { BrowserSessions, field, FormGuard, NoStorePages, retryDelayInWords, SignedInFormGuard, type Form } from './page-support';
 
 type FieldErrors = Record<string, string>;
 
@@ -43,6 +43,7 @@ function retryMessage(error: TooManyRequestsError): string {
  */
 @Controller()
 @UseFilters(PageErrorsFilter)
+@UseInterceptors(NoStorePages)
 export class AccountPagesController {
   constructor(
     private readonly auth: AuthService,
@@ -52,7 +53,6 @@ export class AccountPagesController {
   ) {}
 
   @Get('login')
-  @Header('Cache-Control', 'no-store')
   async loginPage(@Query('reset') reset: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (await this.browser.current(request, reply)) return reply.status(303).redirect('/account');
     return this.renderLogin(request, reply, 200, { passwordUpdated: reset === '1' });
@@ -61,7 +61,6 @@ export class AccountPagesController {
   @Post('login')
   @UseGuards(FormGuard)
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
   async login(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const email = field(form, 'email');
     const { value, errors } = await check(LoginDto, { email, password: field(form, 'password') });
@@ -84,7 +83,6 @@ export class AccountPagesController {
   }
 
   @Get('register')
-  @Header('Cache-Control', 'no-store')
   registerPage(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     return this.renderRegister(request, reply, 200, {});
   }
@@ -92,7 +90,6 @@ export class AccountPagesController {
   @Post('register')
   @UseGuards(FormGuard)
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
   async register(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const fields = { email: field(form, 'email'), password: field(form, 'password'), ...(field(form, 'name') ? { name: field(form, 'name') } : {}) };
     const { value, errors } = await check(RegisterDto, fields);
@@ -113,7 +110,6 @@ export class AccountPagesController {
   }
 
   @Get('account')
-  @Header('Cache-Control', 'no-store')
   async accountPage(
     @Query('changed') changed: unknown,
     @Query('sent') sent: unknown,
@@ -141,7 +137,6 @@ export class AccountPagesController {
   @Post('account/password')
   @UseGuards(SignedInFormGuard)
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
   async changePassword(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
@@ -161,6 +156,8 @@ export class AccountPagesController {
       }
       throw error;
     }
+    // The session stays (SPEC), but not a cookie copied from it: only this browser's new one works.
+    await this.browser.reissue(reply, current.session);
     return reply.status(303).redirect('/account?changed=1');
   }
 

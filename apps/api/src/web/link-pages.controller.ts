@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Body, Controller, Get, Header, HttpCode, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post, Query, Req, Res, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import type {} from '@fastify/view';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService, ConfirmationPasswordError, PasswordTooWeakError, RateLimits } from '@accounts/auth';
 import { InvalidTokenError } from '@accounts/tokens';
 import { isAcceptableEmail } from '../auth/dto/field-rules';
 import { PageErrorsFilter } from './page-errors.filter';
-import { BrowserSessions, field, FormGuard, type Form } from './page-support';
+import { BrowserSessions, field, FormGuard, NoStorePages, type Form } from './page-support';
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,512}$/;
 const STYLESHEET = readFileSync(join(__dirname, 'assets', 'site.css'));
@@ -19,6 +19,7 @@ const STYLESHEET = readFileSync(join(__dirname, 'assets', 'site.css'));
  */
 @Controller()
 @UseFilters(PageErrorsFilter)
+@UseInterceptors(NoStorePages)
 export class LinkPagesController {
   constructor(
     private readonly auth: AuthService,
@@ -80,7 +81,6 @@ export class LinkPagesController {
   }
 
   @Get('reset-password')
-  @Header('Cache-Control', 'no-store')
   resetPage(@Query('token') token: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) return this.invalidLink(request, reply, 'reset');
     return reply.view('reset-password', { title: 'Choose a new password', token, csrf: this.browser.csrfToken(request, reply) });
@@ -89,7 +89,6 @@ export class LinkPagesController {
   @Post('reset-password')
   @UseGuards(FormGuard)
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
   async reset(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const token = field(form, 'token');
     const password = field(form, 'password');
