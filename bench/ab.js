@@ -123,7 +123,7 @@ async function main() {
         await procs.waitForHttp(v.worker, v.workerPort, '/health/ready');
       }
       v.proc = procs.startNode(`api-${name}`, entry(root, 'api/apps/api/src/main.js'), {
-        env: { ...common, PORT: String(port), OPS_PORT: '0', DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false' },
+        env: { ...common, PORT: String(port), OPS_PORT: '0', DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false', NODE_ENV: 'test' }, // production refuses limits off
         logFile: path.join(LOGS, `api-${name}.log`),
       });
       live[`api${name}`] = v.proc;

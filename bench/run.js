@@ -388,7 +388,7 @@ async function main() {
     QUEUE_PREFIX,
     PAYLOAD_KEY: secrets.PAYLOAD_KEY,
   };
-  const apiEnv = { ...common, PORT: String(apiPort), OPS_PORT: '0', DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false' };
+  const apiEnv = { ...common, PORT: String(apiPort), OPS_PORT: '0', DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false', NODE_ENV: 'test' }; // production refuses limits off
 
   log(`database ${DATABASE_NAME}: drop, create, migrate`);
   await recreateDatabase(entries, apiEnv);

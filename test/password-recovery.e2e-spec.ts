@@ -1,3 +1,4 @@
+import { expectDocumentedResponses } from './support/openapi-contract';
 import { hashSecretToken } from '@accounts/tokens';
 import { linkIn, startStack, to, type Stack } from './support/stack';
 import { strongPassword, uniqueEmail } from './support/unique';
@@ -7,7 +8,10 @@ describe('password recovery and change', () => {
   beforeAll(async () => {
     stack = await startStack();
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   async function signUp(label: string, name = 'Sam') {
     const email = uniqueEmail(label);

@@ -1,3 +1,4 @@
+import { expectDocumentedResponses } from './support/openapi-contract';
 import { hashSecretToken } from '@accounts/tokens';
 import { linkIn, startStack, to, type Stack } from './support/stack';
 import { strongPassword, uniqueEmail } from './support/unique';
@@ -7,7 +8,10 @@ describe('registration with email confirmation off (default)', () => {
   beforeAll(async () => {
     stack = await startStack();
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   it('registers, signs in at once, and sends a welcome email', async () => {
     const email = uniqueEmail('welcome');
@@ -129,7 +133,10 @@ describe('registration with email confirmation on', () => {
   beforeAll(async () => {
     stack = await startStack({ env: { EMAIL_CONFIRMATION_REQUIRED: 'true' } });
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   it('requires the emailed link before sign-in, and the link works once', async () => {
     const email = uniqueEmail('confirm');
@@ -246,8 +253,12 @@ describe('registration with email confirmation on', () => {
     expect(known.body).toEqual({ status: 'accepted' });
     expect(unknown.body).toEqual(known.body);
 
-    const second = linkIn(await stack.sink.waitFor((m) => to(email)(m) && !m.text.includes(first.token)));
-    expect((await stack.api.post('/auth/email/confirm', { token: second.token })).status).toBe(200);
+    const second = await stack.sink.waitFor((m) => to(email)(m) && !m.text.includes(first.token));
+    // Sent to whoever asked: confirming asks for a password, and the mail says so.
+    expect(second.text).toMatch(/choose a new password/i);
+    const password = strongPassword();
+    expect((await stack.api.post('/auth/email/confirm', { token: linkIn(second).token, password })).status).toBe(200);
+    expect((await stack.api.post('/auth/login', { email, password })).status).toBe(200);
 
     const before = stack.sink.messages.filter(to(email)).length;
     await stack.api.post('/auth/email/resend', { email });

@@ -1,3 +1,4 @@
+import { expectDocumentedResponses } from './support/openapi-contract';
 import { startStack, type Stack } from './support/stack';
 import { strongPassword, uniqueEmail } from './support/unique';
 
@@ -6,7 +7,10 @@ describe('sessions and refresh tokens', () => {
   beforeAll(async () => {
     stack = await startStack({ withoutWorker: true });
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   async function account() {
     const email = uniqueEmail('session');

@@ -10,7 +10,7 @@ const SPEC_ENDPOINTS: Array<[method: string, path: string, bearer: boolean, prob
   ['get', '/api/v1/auth/sessions', true, { 401: ['UNAUTHENTICATED'] }],
   ['delete', '/api/v1/auth/sessions/{id}', true, { 404: ['NOT_FOUND'] }],
   ['delete', '/api/v1/auth/sessions', true, { 401: ['UNAUTHENTICATED'] }],
-  ['post', '/api/v1/auth/email/confirm', false, { 400: ['INVALID_TOKEN'] }],
+  ['post', '/api/v1/auth/email/confirm', false, { 400: ['INVALID_TOKEN', 'PASSWORD_TOO_WEAK'] }],
   ['post', '/api/v1/auth/email/resend', false, { 429: ['TOO_MANY_REQUESTS'] }],
   ['post', '/api/v1/auth/password/forgot', false, { 429: ['TOO_MANY_REQUESTS'] }],
   ['post', '/api/v1/auth/password/reset', false, { 400: ['INVALID_TOKEN', 'PASSWORD_TOO_WEAK'] }],
@@ -21,7 +21,7 @@ const SPEC_ENDPOINTS: Array<[method: string, path: string, bearer: boolean, prob
 type Operation = {
   security?: Array<Record<string, string[]>>;
   requestBody?: { content: Record<string, { schema: { $ref?: string } }> };
-  responses: Record<string, { description: string; content?: Record<string, { schema: { $ref?: string; type?: string; items?: { $ref?: string } } }> }>;
+  responses: Record<string, { description: string; content?: Record<string, { schema: { $ref?: string; type?: string; items?: { $ref?: string }; allOf?: Array<{ $ref?: string; properties?: { code?: { enum: string[] } } }> } }> }>;
 };
 
 describe('ops: OpenAPI document and Swagger UI', () => {
@@ -64,7 +64,7 @@ describe('ops: OpenAPI document and Swagger UI', () => {
     const schema = document.components.schemas[body.split('/').pop()!];
     expect(Object.keys(schema.properties!)).toEqual(['email', 'password', 'name']);
     expect(schema.required).toEqual(['email', 'password']);
-    expect(register.responses['201'].content!['application/json'].schema.$ref).toMatch(/UserResponse$/);
+    expect(register.responses['201'].content!['application/json'].schema.$ref).toMatch(/RegisteredResponse$/);
     expect(register.responses['202'].content!['application/json'].schema.$ref).toMatch(/ConfirmationRequiredResponse$/);
     expect(document.paths['/api/v1/auth/login'].post.responses['200'].content!['application/json'].schema.$ref).toMatch(/SignedInResponse$/);
     expect(document.paths['/api/v1/auth/sessions'].get.responses['200'].content!['application/json'].schema).toMatchObject({ type: 'array', items: { $ref: expect.stringMatching(/SessionResponse$/) } });
@@ -75,8 +75,12 @@ describe('ops: OpenAPI document and Swagger UI', () => {
       for (const [status, codes] of Object.entries(problems)) {
         const response = responses[status];
         expect({ path, method, status, documented: Boolean(response) }).toEqual({ path, method, status, documented: true });
-        expect(response.content!['application/problem+json'].schema.$ref).toMatch(/ProblemDocument$/);
-        for (const code of codes) expect({ path, status, description: response.description }).toEqual({ path, status, description: expect.stringContaining(code) });
+        const [base, narrowed] = response.content!['application/problem+json'].schema.allOf!;
+        expect(base.$ref).toMatch(/ProblemDocument$/);
+        for (const code of codes) {
+          expect({ path, status, description: response.description }).toEqual({ path, status, description: expect.stringContaining(code) });
+          expect({ path, status, codes: narrowed.properties!.code!.enum }).toEqual({ path, status, codes: expect.arrayContaining([code]) });
+        }
       }
     }
   });

@@ -18,8 +18,9 @@ describe('ops: mail preview', () => {
     const previews = await previewMail({ outDir: out, appName: 'Acme', appUrl: 'https://accounts.acme.test/' });
     expect([...new Set(previews.map((p) => p.event))]).toEqual([...MAIL_EVENT_NAMES]);
     // Both cases of the events whose template says two things.
-    expect(previews.filter((p) => p.variant).map((p) => `${p.event}.${p.variant}`)).toEqual(['user.registered.confirm', 'password.changed.reset']);
-    const names = [...MAIL_EVENT_NAMES, 'user.registered.confirm', 'password.changed.reset'];
+    const variants = ['user.registered.confirm', 'email.confirmation-requested.choose-password', 'password.changed.reset'];
+    expect(previews.filter((p) => p.variant).map((p) => `${p.event}.${p.variant}`)).toEqual(variants);
+    const names = [...MAIL_EVENT_NAMES, ...variants];
     expect((await readdir(out)).sort()).toEqual(['index.html', ...names.flatMap((name) => [`${name}.html`, `${name}.txt`])].sort());
     const welcome = await readFile(join(out, 'user.registered.txt'), 'utf8');
     const confirm = await readFile(join(out, 'user.registered.confirm.txt'), 'utf8');

@@ -173,8 +173,33 @@ describe('security: browser session cookie and CSRF', () => {
     expect((await accountWith(credential)).status).toBe(303);
   });
 
+  it('a password change on the account page leaves a copied cookie signed out and the changing browser signed in', async () => {
+    const account = await createAccount(stack, { label: 'page-change' });
+    const { browser, credential: copied } = await browserSignedIn(account);
+    // A tab the owner left open and a copy of the cookie elsewhere: both carry credentials of this session.
+    await stack.sql("update browser_credentials set created_at = now() - interval '1 hour' where session_id = ?", [await sessionIdOf(copied)]);
+    const rotated = newSessionCookie((await accountWith(copied)).headers['set-cookie']);
+    expect(rotated).toBeDefined();
+    expect((await accountWith(copied)).status).toBe(200); // within the rotation grace
+
+    const newPassword = strongPassword();
+    const change = await browser.form('/account/password', { currentPassword: account.password, newPassword, passwordConfirm: newPassword });
+    expect({ status: change.status, location: change.headers.get('location') }).toEqual({ status: 303, location: '/account?changed=1' });
+    const fresh = browser.cookie(SESSION);
+    expect(fresh).toBeDefined();
+    expect([copied, rotated]).not.toContain(fresh);
+
+    for (const old of [copied, rotated!]) {
+      const stolen = await accountWith(old);
+      expect({ status: stolen.status, location: stolen.headers.location }).toEqual({ status: 303, location: '/login' });
+    }
+    // The old credentials were withdrawn, not reused: the session itself lives on in the changing browser.
+    expect((await browser.request('GET', '/account')).status).toBe(200);
+    expect((await accountWith(fresh!)).status).toBe(200);
+  });
+
   it('in production names its cookies __Host- and marks them Secure, HttpOnly, SameSite=Lax, Path=/ and no Domain', async () => {
-    const production = await startStack({ env: { NODE_ENV: 'production', JWT_SECRET: randomBytes(48).toString('base64'), PAYLOAD_KEY: randomBytes(32).toString('base64') }, withoutWorker: true });
+    const production = await startStack({ env: { NODE_ENV: 'production', RATE_LIMIT_ENABLED: 'true', JWT_SECRET: randomBytes(48).toString('base64'), PAYLOAD_KEY: randomBytes(32).toString('base64') }, withoutWorker: true });
     try {
       const account = await createAccount(production, { label: 'host-prefix' });
       const browser = new ApiClient(production.api.baseUrl);

@@ -1,3 +1,4 @@
+import { expectDocumentedResponses } from '../support/openapi-contract';
 import { performance } from 'node:perf_hooks';
 import type { ApiResponse } from '../support/api-client';
 import { createAccount, observable } from '../support/security';
@@ -15,7 +16,10 @@ describe('security: account enumeration', () => {
     // No worker: the answers are the subject here, and a busy worker only adds timing noise.
     stack = await startStack({ env: { EMAIL_CONFIRMATION_REQUIRED: 'true' }, withoutWorker: true });
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   function expectIndistinguishable(responses: Record<string, ApiResponse>): void {
     const [[firstLabel, first], ...rest] = Object.entries(responses);

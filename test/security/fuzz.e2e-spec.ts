@@ -1,3 +1,4 @@
+import { expectDocumentedResponses } from '../support/openapi-contract';
 import { rawRequest } from '../support/raw-http';
 import { createAccount, expectNoInternals, signIn } from '../support/security';
 import { startStack, type Stack } from '../support/stack';
@@ -92,14 +93,17 @@ describe('security: fuzzing the inputs', () => {
     currentPassword = account.password;
     bearer = (await signIn(stack, account.email, account.password)).accessToken;
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   const ENDPOINTS: Array<{ path: string; body: () => Record<string, unknown>; auth?: boolean }> = [
     { path: '/auth/register', body: () => ({ email: uniqueEmail('fuzz-reg'), password: strongPassword(), name: 'Ada' }) },
     { path: '/auth/login', body: () => ({ email: uniqueEmail('fuzz-login'), password: strongPassword() }) },
     { path: '/auth/refresh', body: () => ({ refreshToken: 'A'.repeat(43) }) },
     { path: '/auth/logout', body: () => ({ refreshToken: 'A'.repeat(43) }) },
-    { path: '/auth/email/confirm', body: () => ({ token: 'A'.repeat(43) }) },
+    { path: '/auth/email/confirm', body: () => ({ token: 'A'.repeat(43), password: strongPassword() }) },
     { path: '/auth/email/resend', body: () => ({ email: uniqueEmail('fuzz-resend') }) },
     { path: '/auth/password/forgot', body: () => ({ email: uniqueEmail('fuzz-forgot') }) },
     { path: '/auth/password/reset', body: () => ({ token: 'A'.repeat(43), password: strongPassword() }) },

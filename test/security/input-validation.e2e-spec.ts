@@ -1,3 +1,4 @@
+import { expectDocumentedResponses } from '../support/openapi-contract';
 import { rawRequest } from '../support/raw-http';
 import { createAccount, expectNoInternals, expectProblem, signIn } from '../support/security';
 import { startStack, type Stack } from '../support/stack';
@@ -18,7 +19,10 @@ describe('security: mass assignment, type confusion, prototype pollution', () =>
     const account = await createAccount(stack, { label: 'types' });
     bearer = (await signIn(stack, account.email, account.password)).accessToken;
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   /** Every JSON endpoint with a valid body; `auth` endpoints need the bearer. */
   function endpoints(): Array<{ path: string; body: Record<string, unknown>; auth?: boolean }> {

@@ -1,6 +1,8 @@
+import { expectDocumentedResponses } from '../support/openapi-contract';
 import { decodeJwt, forgeJwt, signAccessToken, TEST_JWT } from '../support/jwt';
 import { createAccount, expectProblem, requestConfirmationToken, requestResetToken, signIn, type Account, type Session } from '../support/security';
 import { startStack, type Stack } from '../support/stack';
+import { strongPassword } from '../support/unique';
 
 /**
  * Bearer tokens (ASVS 5.0 V9 self-contained tokens, OWASP JWT cheat sheet): only an HS256 token
@@ -23,7 +25,10 @@ describe('security: access tokens (JWT)', () => {
     alice = await signedInAccount('jwt-alice');
     bob = await signedInAccount('jwt-bob');
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   async function expectRefused(token: string, label: string) {
     const me = await stack.api.get('/users/me', token);
@@ -122,7 +127,7 @@ describe('security: access tokens (JWT)', () => {
     }
     // None of them was spent by the attempt (refresh first: confirming ends the sessions opened before).
     expect((await stack.api.post('/auth/refresh', { refreshToken: session.refreshToken })).status).toBe(200);
-    expect((await stack.api.post('/auth/email/confirm', { token: confirmation })).status).toBe(200);
+    expect((await stack.api.post('/auth/email/confirm', { token: confirmation, password: strongPassword() })).status).toBe(200);
   });
 
   it('accepts the access token only from the Authorization header: not from the query string, a cookie or the body', async () => {

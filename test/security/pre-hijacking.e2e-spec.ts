@@ -1,3 +1,4 @@
+import { hashSecretToken } from '@accounts/tokens';
 import { expectProblem, nextMail, requestConfirmationToken, requestResetToken, signIn } from '../support/security';
 import { linkIn, startStack, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
@@ -22,7 +23,7 @@ describe('security: account pre-hijacking', () => {
     return linkIn(await mail).token;
   }
 
-  const confirm = (token: string) => stack.api.post('/auth/email/confirm', { token });
+  const confirm = (token: string, password?: string) => stack.api.post('/auth/email/confirm', password === undefined ? { token } : { token, password });
   const login = (email: string, password: string) => stack.api.post('/auth/login', { email, password });
 
   it("activates the victim's password, not the attacker's, when the victim registers after the attacker and confirms", async () => {
@@ -45,8 +46,9 @@ describe('security: account pre-hijacking', () => {
     const firstLink = await register(email, victimPassword);
     await register(email, attackerPassword);
 
-    // The claim is not an account: the attacker cannot sign in with it.
-    expectProblem(await login(email, attackerPassword), 403, 'EMAIL_NOT_CONFIRMED');
+    // A repeat registration's password lives only on its link: the account is not told it.
+    expectProblem(await login(email, attackerPassword), 401, 'INVALID_CREDENTIALS');
+    expectProblem(await login(email, victimPassword), 403, 'EMAIL_NOT_CONFIRMED');
     // The later registration superseded the victim's link; the victim registers again.
     expectProblem(await confirm(firstLink), 400, 'INVALID_TOKEN');
     const secondLink = await register(email, victimPassword);
@@ -56,19 +58,129 @@ describe('security: account pre-hijacking', () => {
     expect((await login(email, victimPassword)).status).toBe(200);
   });
 
-  it('resends a link carrying the latest registration\'s password', async () => {
+  it("resends a link carrying no password: whoever reads the inbox chooses one, and the claims' passwords stay dead", async () => {
     const email = uniqueEmail('prehijack-resend');
     const attackerPassword = strongPassword();
     const victimPassword = strongPassword();
     await register(email, attackerPassword);
     await register(email, victimPassword);
 
-    // The victim lost the mail and asks for another link.
+    // Anyone can ask for a link, so it must not activate a password its requester chose.
     const resent = await requestConfirmationToken(stack, email);
-    expect((await confirm(resent)).status).toBe(200);
+    expectProblem(await confirm(resent), 400, 'VALIDATION_FAILED');
+    const chosen = strongPassword();
+    expect((await confirm(resent, chosen)).status).toBe(200);
 
     expectProblem(await login(email, attackerPassword), 401, 'INVALID_CREDENTIALS');
-    expect((await login(email, victimPassword)).status).toBe(200);
+    expectProblem(await login(email, victimPassword), 401, 'INVALID_CREDENTIALS');
+    expect((await login(email, chosen)).status).toBe(200);
+  });
+
+  describe("the reviewer's attack: poll sign-in for the victim's registration, then register again", () => {
+    /** Steps 1–3: the attacker claims the address, the victim registers, the attacker claims it again. */
+    async function attack(label: string) {
+      const email = uniqueEmail(label);
+      const attackerPassword = strongPassword();
+      const victimPassword = strongPassword();
+      await register(email, attackerPassword);
+      expectProblem(await login(email, attackerPassword), 403, 'EMAIL_NOT_CONFIRMED');
+      const victimLink = await register(email, victimPassword);
+      // No oracle: the attacker's answer does not flip when the victim registers.
+      expectProblem(await login(email, attackerPassword), 403, 'EMAIL_NOT_CONFIRMED');
+      await register(email, attackerPassword);
+      expectProblem(await confirm(victimLink), 400, 'INVALID_TOKEN');
+      return { email, attackerPassword, victimPassword };
+    }
+
+    it('leaves the victim with their own password when they register again and use the newest mail', async () => {
+      const { email, attackerPassword, victimPassword } = await attack('prehijack-attack-register');
+      expect((await confirm(await register(email, victimPassword))).status).toBe(200);
+
+      expectProblem(await login(email, attackerPassword), 401, 'INVALID_CREDENTIALS');
+      expect((await login(email, victimPassword)).status).toBe(200);
+    });
+
+    it('leaves the victim with the password they choose when they ask for a new link (API)', async () => {
+      const { email, attackerPassword } = await attack('prehijack-attack-resend');
+      const resent = await requestConfirmationToken(stack, email);
+      const chosen = strongPassword();
+      expect((await confirm(resent, chosen)).status).toBe(200);
+
+      expectProblem(await login(email, attackerPassword), 401, 'INVALID_CREDENTIALS');
+      expect((await login(email, chosen)).status).toBe(200);
+    });
+
+    it('leaves the victim with the password they choose on the page of a new link asked for on the invalid-link page', async () => {
+      const { email, attackerPassword } = await attack('prehijack-attack-page');
+      const mail = nextMail(stack.sink, email, /confirm/i);
+      expect((await stack.api.form('/confirm-email/resend', { email })).status).toBe(200);
+      const received = await mail;
+      expect(received.text).toMatch(/choose a new password/i);
+      const { token } = linkIn(received);
+
+      const page = await stack.api.request('GET', `/confirm-email?token=${token}`);
+      expect(page.status).toBe(200);
+      expect(page.body).toMatch(/<label for="password">[^<]+<\/label>/);
+      expect(page.body).toMatch(/<label for="passwordConfirm">[^<]+<\/label>/);
+      // Without a password the page asks again and the link stays usable.
+      const bare = await stack.api.form('/confirm-email', { token });
+      expect(bare.status).toBe(400);
+      expect(bare.body).toContain('name="password"');
+      const chosen = strongPassword();
+      const mismatch = await stack.api.form('/confirm-email', { token, password: chosen, passwordConfirm: strongPassword() });
+      expect(mismatch.status).toBe(400);
+      expect(mismatch.body).toContain('do not match');
+      const done = await stack.api.form('/confirm-email', { token, password: chosen, passwordConfirm: chosen });
+      expect(done.status).toBe(200);
+      expect(done.body).toContain('Email confirmed');
+
+      expectProblem(await login(email, attackerPassword), 401, 'INVALID_CREDENTIALS');
+      expect((await login(email, chosen)).status).toBe(200);
+    });
+  });
+
+  describe('a link without a password', () => {
+    it('keeps the token usable when the chosen password is weak or missing, on the API and the page', async () => {
+      const email = uniqueEmail('prehijack-weak');
+      await register(email, strongPassword());
+      const token = await requestConfirmationToken(stack, email);
+
+      const missing = await confirm(token);
+      expectProblem(missing, 400, 'VALIDATION_FAILED');
+      expect(missing.body.errors).toEqual([{ field: 'password', message: expect.any(String) }]);
+      expectProblem(await confirm(token, 'password1234'), 400, 'PASSWORD_TOO_WEAK');
+      // The email's local part counts against the chosen password, as at registration.
+      expectProblem(await confirm(token, `${email.split('@')[0]}-Xq9!`), 400, 'PASSWORD_TOO_WEAK');
+      const weakPage = await stack.api.form('/confirm-email', { token, password: 'password1234', passwordConfirm: 'password1234' });
+      expect(weakPage.status).toBe(400);
+      expect(weakPage.body).toContain('name="password"');
+
+      const [row] = await stack.sql<{ used_at: Date | null }>('select used_at from one_time_tokens where token_hash = ?', [hashSecretToken(token)]);
+      expect(row.used_at).toBeNull();
+      const chosen = strongPassword();
+      expect((await confirm(token, chosen)).status).toBe(200);
+      expect((await login(email, chosen)).status).toBe(200);
+    });
+  });
+
+  describe('a link carrying its registration\'s password', () => {
+    it('refuses an extra password without spending the token, on the API and the page', async () => {
+      const email = uniqueEmail('prehijack-extra');
+      const password = strongPassword();
+      const token = await register(email, password);
+
+      const page = await stack.api.request('GET', `/confirm-email?token=${token}`);
+      expect(page.status).toBe(200);
+      expect(page.body).not.toContain('name="password"');
+      const extra = await confirm(token, strongPassword());
+      expectProblem(extra, 400, 'VALIDATION_FAILED');
+      expect(extra.body.errors).toEqual([{ field: 'password', message: expect.any(String) }]);
+      const other = strongPassword();
+      expect((await stack.api.form('/confirm-email', { token, password: other, passwordConfirm: other })).status).toBe(400);
+
+      expect((await confirm(token)).status).toBe(200);
+      expect((await login(email, password)).status).toBe(200);
+    });
   });
 
   it("confirms through a reset with the reset's password, and leaves the attacker's link dead", async () => {

@@ -1,3 +1,4 @@
+import { expectDocumentedResponses } from '../support/openapi-contract';
 import { createAccount, expectProblem, requestResetToken, signIn, type Session } from '../support/security';
 import { startStack, type Stack } from '../support/stack';
 import { strongPassword } from '../support/unique';
@@ -12,7 +13,10 @@ describe('security: sessions and refresh tokens', () => {
   beforeAll(async () => {
     stack = await startStack();
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await expectDocumentedResponses(stack);
+    await stack.close();
+  });
 
   async function expectDead(session: Session, label: string) {
     const me = await stack.api.get('/users/me', session.accessToken);

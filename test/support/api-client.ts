@@ -1,3 +1,5 @@
+import type { SeenResponse } from './openapi-contract';
+
 /** A small JSON client over real HTTP, the way an API consumer talks to us. */
 export interface ApiResponse<T = any> {
   status: number;
@@ -11,6 +13,8 @@ export interface ApiResponse<T = any> {
  */
 export class ApiClient {
   private readonly cookies = new Map<string, string>();
+  /** Every response this client got, for checking against the OpenAPI document (openapi-contract.ts). */
+  readonly seen: SeenResponse[] = [];
 
   constructor(readonly baseUrl: string) {}
 
@@ -34,6 +38,7 @@ export class ApiClient {
     const text = await response.text();
     let parsed: unknown = text;
     if ((response.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+    this.seen.push({ method, url: `${this.baseUrl}${path}`, status: response.status, contentType: response.headers.get('content-type') ?? '', body: parsed });
     return { status: response.status, headers: response.headers, body: parsed as T };
   }
 

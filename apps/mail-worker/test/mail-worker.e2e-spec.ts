@@ -162,6 +162,28 @@ describe('mail worker over SMTP', () => {
     const mail = await sink.waitFor((m) => m.to === to);
     expect(mail.subject).toBe('Confirm your email address for Accounts');
     expect(linkTo(mail, '/confirm-email').searchParams.get('token')).toBe(token);
+    // A job without `choosePassword` (a repeat registration, the signed-in resend, or one queued
+    // before the field existed) carries the password of its request, and says so.
+    expect(mail.text).toContain('Confirming activates the password given when this link was requested');
+    expect(mail.text).not.toMatch(/choose a new password/i);
+  });
+
+  it('says that confirming asks for a new password when the link carries none (an anonymous resend)', async () => {
+    const to = address('resend-choose');
+    const token = randomBytes(32).toString('base64url');
+    const who = recipient(to);
+    await publish(queue, 'email.confirmation-requested', (eventId) => ({
+      ...who,
+      confirmationToken: sealer.seal(token, { eventId, ...who }),
+      choosePassword: true,
+    }));
+
+    const mail = await sink.waitFor((m) => m.to === to);
+    expect(linkTo(mail, '/confirm-email').searchParams.get('token')).toBe(token);
+    for (const part of [mail.text, mail.html]) {
+      expect(part).toContain('Confirming asks you to choose a new password for the account.');
+      expect(part).not.toContain('Confirming activates the password');
+    }
   });
 
   it('sends a reset link whose token survives URL encoding', async () => {

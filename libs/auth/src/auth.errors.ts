@@ -33,6 +33,21 @@ export class PasswordTooWeakError extends Error {
   }
 }
 
+/**
+ * Confirming with a link that carries no password (an anonymous resend) needs a password chosen
+ * there; a link that carries one refuses another, so the client knows which one became active.
+ */
+export class ConfirmationPasswordError extends Error {
+  override readonly name = 'ConfirmationPasswordError';
+  constructor(readonly reason: 'required' | 'not_allowed') {
+    super(
+      reason === 'required'
+        ? 'This link asks you to choose a password'
+        : 'This link already carries the password of its registration; send no password',
+    );
+  }
+}
+
 /** The current password given to a password change is wrong (the caller is signed in). */
 export class WrongCurrentPasswordError extends Error {
   override readonly name = 'WrongCurrentPasswordError';

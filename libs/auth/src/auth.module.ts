@@ -13,6 +13,7 @@ import { BrowserCredentialsService } from './browser-credentials.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
+import { PasswordStrengthEstimator } from './password-strength.estimator';
 import { RateLimits } from './rate-limits.service';
 import { RefreshToken } from './refresh-token.entity';
 import { SecurityEvents } from './security-events.service';
@@ -43,6 +44,7 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
     AccessTokenService,
     PasswordHasher,
     PasswordPolicy,
+    PasswordStrengthEstimator,
     JwtAuthGuard,
     RateLimits,
     SecurityEvents,

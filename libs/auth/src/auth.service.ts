@@ -4,10 +4,11 @@ import type { ConfigType } from '@nestjs/config';
 import { authConfig } from '@accounts/config';
 import { maskEmail } from '@accounts/mail/contract';
 import { OutboxService } from '@accounts/mail/outbox';
-import { TokenPurpose, TokensService } from '@accounts/tokens';
+import { InvalidTokenError, TokenPurpose, TokensService } from '@accounts/tokens';
 import { canonicalEmail, toUserView, User, type UserView } from '@accounts/users';
 import { AccessTokenService, type Principal } from './access-token.service';
 import {
+  ConfirmationPasswordError,
   EmailNotConfirmedError,
   EmailTakenError,
   InvalidCredentialsError,
@@ -30,6 +31,12 @@ export interface Registration {
 
 /** With confirmation on, registration answers the same for new and taken addresses. */
 export type RegistrationOutcome = { user: UserView } | { status: 'confirmation_required' };
+
+/**
+ * Which password a resent confirmation link carries: none for an anonymous request (whoever reads
+ * the inbox chooses one when confirming), the account's current one for its signed-in owner.
+ */
+export type ResendPassword = 'chosen-when-confirming' | 'current';
 
 export interface SignedIn {
   accessToken: string;
@@ -145,20 +152,42 @@ export class AuthService {
   }
 
   /**
-   * Confirms the address and activates the password of the registration that produced the link:
-   * whoever registered the address before without reading its inbox loses the password and every
-   * session they opened (confirmation may have been off then); confirming with a link that carries
-   * the password the account already has (a resend) keeps its sessions. An address confirmed
-   * meanwhile (by a reset) keeps its password.
+   * What the page of a confirmation link shows: whether confirming asks for a password. Spends
+   * nothing; throws InvalidTokenError for a dead link.
    */
-  async confirmEmail(token: string): Promise<UserView> {
+  async inspectConfirmation(token: string): Promise<{ choosePassword: boolean }> {
+    const { carriesPassword } = await this.tokens.peek(this.em, TokenPurpose.EmailConfirmation, token);
+    return { choosePassword: !carriesPassword };
+  }
+
+  /**
+   * Confirms the address and activates the password of the registration that produced the link, or
+   * the one chosen here for a link that carries none (an anonymous resend). Whoever claimed the
+   * address before without reading its inbox loses the password and every session they opened
+   * (confirmation may have been off then); a link carrying the password the account already has
+   * (the signed-in resend) keeps its sessions. A chosen password is checked before the token is
+   * spent, so a refused one leaves the link usable. An address confirmed meanwhile (by a reset)
+   * keeps its password.
+   */
+  async confirmEmail(token: string, password?: string): Promise<UserView> {
+    const { user: holder, carriesPassword } = await this.tokens.peek(this.em, TokenPurpose.EmailConfirmation, token);
+    if (carriesPassword && password !== undefined) throw new ConfirmationPasswordError('not_allowed');
+    if (!carriesPassword && password === undefined) throw new ConfirmationPasswordError('required');
+    let chosenHash: string | null = null;
+    if (password !== undefined) {
+      this.policy.assertAcceptable(password, holder);
+      chosenHash = await this.hasher.hash(password);
+    }
     return this.em.transactional(async (em) => {
       const spent = await this.tokens.consume(em, TokenPurpose.EmailConfirmation, token);
-      const user = await em.findOneOrFail(User, spent.userId);
+      // Locked so a concurrent flow cannot overwrite the password this confirmation activates.
+      const user = await em.getRepository(User).findByIdLocked(spent.userId);
+      if (!user) throw new InvalidTokenError();
       if (!user.emailConfirmed) {
+        const passwordHash = spent.passwordHash ?? chosenHash;
         // Only a password that changes hands ends the sessions: confirming one's own address keeps them.
-        if (spent.passwordHash && spent.passwordHash !== user.passwordHash) {
-          user.passwordHash = spent.passwordHash;
+        if (passwordHash && passwordHash !== user.passwordHash) {
+          user.passwordHash = passwordHash;
           await this.sessions.revokeAll(em, user.id);
         }
         user.emailConfirmedAt = new Date();
@@ -167,13 +196,16 @@ export class AuthService {
     });
   }
 
-  /** Sends a fresh link to an unconfirmed account; confirmed and unknown addresses get nothing. */
-  async resendConfirmation(email: string): Promise<void> {
+  /**
+   * Sends a fresh link to an unconfirmed account; confirmed and unknown addresses get nothing.
+   * `password` says which password the link carries (see ResendPassword).
+   */
+  async resendConfirmation(email: string, password: ResendPassword): Promise<void> {
     if (!(await this.mailAllowed(email))) return;
     await this.em.transactional(async (em) => {
       const user = await em.getRepository(User).findByEmailHeld(email);
       if (!user || user.emailConfirmed) return;
-      await this.requestConfirmation(em, user);
+      await this.requestConfirmation(em, user, password === 'current' ? user.passwordHash : null);
     });
   }
 
@@ -192,7 +224,7 @@ export class AuthService {
    * so a rejected password leaves the link usable. Ends every session and confirms the address.
    */
   async resetPassword(token: string, password: string): Promise<void> {
-    const holder = await this.tokens.peek(this.em, TokenPurpose.PasswordReset, token);
+    const { user: holder } = await this.tokens.peek(this.em, TokenPurpose.PasswordReset, token);
     this.policy.assertAcceptable(password, holder);
     const passwordHash = await this.hasher.hash(password);
     await this.em.transactional(async (em) => {
@@ -288,25 +320,29 @@ export class AuthService {
 
   /**
    * A confirmed address gets a notice and keeps its password. An unconfirmed one is only a claim:
-   * the latest registrant's password becomes the pending one, and the fresh link (superseding the
-   * older ones) activates it only if whoever reads the inbox uses it.
+   * the repeat registration's password travels only on the fresh link (superseding the older
+   * ones), and becomes active only if whoever reads the inbox uses that link. The account's own
+   * password stays the first registrant's, so signing in tells nobody whether someone registered since.
    */
   private async noticeRepeatedRegistration(em: EntityManager, existing: User, passwordHash: string): Promise<void> {
     if (existing.emailConfirmed) {
       this.outbox.record(em, 'user.registration-attempted', () => recipient(existing));
     } else {
-      // A new claim on an unconfirmed address: sessions opened under an earlier registrant's
-      // password (confirmation may have been off then) end now, before anyone confirms.
-      existing.passwordHash = passwordHash;
-      await this.sessions.revokeAll(em, existing.id);
-      await this.requestConfirmation(em, existing);
+      await this.requestConfirmation(em, existing, passwordHash);
     }
   }
 
-  /** Mails a fresh link carrying the account's pending password (the latest registration's). */
-  private async requestConfirmation(em: EntityManager, user: User): Promise<void> {
-    const token = await this.tokens.issue(em, user, TokenPurpose.EmailConfirmation, this.config.confirmationTokenTtlMs, user.passwordHash);
-    this.outbox.record(em, 'email.confirmation-requested', ({ seal }) => ({ ...recipient(user), confirmationToken: seal(token) }));
+  /**
+   * Mails a fresh link carrying `passwordHash`, the password confirming activates; a link without
+   * one asks whoever confirms to choose a password, and its email says so.
+   */
+  private async requestConfirmation(em: EntityManager, user: User, passwordHash: string | null): Promise<void> {
+    const token = await this.tokens.issue(em, user, TokenPurpose.EmailConfirmation, this.config.confirmationTokenTtlMs, passwordHash);
+    this.outbox.record(em, 'email.confirmation-requested', ({ seal }) => ({
+      ...recipient(user),
+      confirmationToken: seal(token),
+      ...(passwordHash === null ? { choosePassword: true } : {}),
+    }));
   }
 
   private signedIn(user: User, session: Session, refreshToken: string): SignedIn {

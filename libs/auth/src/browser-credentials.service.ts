@@ -75,6 +75,19 @@ export class BrowserCredentialsService {
     if (ended > 0) this.events.record('auth.session.revoked', { sessionId: record.session.id, scope: 'browser' });
   }
 
+  /**
+   * Withdraws every credential of the session (copies of the cookie, tabs within their grace) and
+   * issues the one the calling browser keeps: after a password change, a cookie copied before it
+   * signs nobody in. Deleted rather than marked replaced, so presenting one is not reuse that
+   * would end the session of the browser that changed the password.
+   */
+  async reissue(session: Session): Promise<{ credential: string; expiresAt: Date }> {
+    return this.em.transactional(async (em) => {
+      await em.nativeDelete(BrowserCredential, { session: session.id });
+      return { credential: this.issue(em, session), expiresAt: session.expiresAt };
+    });
+  }
+
   /** The replacement is claimed with one atomic UPDATE: of parallel requests, one rotates, the rest ride the grace. */
   private async rotate(tokenHash: string, session: Session, user: User): Promise<BrowserSession> {
     return this.em.transactional(async (em) => {

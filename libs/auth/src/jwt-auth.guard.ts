@@ -10,7 +10,8 @@ export interface AuthenticatedRequest {
   principal?: Principal;
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+// The scheme is case-insensitive (RFC 9110 §11.1); one space before the token, as test/security/jwt pins.
+const BEARER = /^bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 /**
  * Accepts a bearer access token from the Authorization header only (never a query string), and

@@ -1,8 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { PasswordTooWeakError } from './auth.errors';
+import { ESTIMATE_MAX_LENGTH, PasswordStrengthEstimator } from './password-strength.estimator';
 import { PasswordPolicy, type PasswordOwner } from './password.policy';
 
+const auth = { passwordMinLength: 12 } as never;
+const accounts = { name: 'Accounts' } as never;
+
 describe('PasswordPolicy', () => {
-  const policy = new PasswordPolicy({ passwordMinLength: 12 } as never);
+  const policy = new PasswordPolicy(auth, accounts, new PasswordStrengthEstimator());
   const refusal = (password: string, owner: PasswordOwner = { email: 'someone@example.com' }) => {
     try {
       policy.assertAcceptable(password, owner);
@@ -55,5 +60,41 @@ describe('PasswordPolicy', () => {
 
   it('accepts the passwords the tests generate', () => {
     expect(reason('Correct horse 0a1b2c3d4e5f staple')).toBe('ok');
+  });
+
+  it('gives the costly estimate at most its first 32 characters, whole characters only', () => {
+    const seen: string[] = [];
+    const recording = new (class extends PasswordStrengthEstimator {
+      override estimate(password: string, ownWords: string[]) {
+        seen.push(password);
+        return super.estimate(password, ownWords);
+      }
+    })();
+    const watched = new PasswordPolicy(auth, accounts, recording);
+    for (const password of ['1'.repeat(128), randomBytes(96).toString('base64'), '🦊'.repeat(128), 'p4$$w0rd!1|@3'.repeat(9)]) {
+      try {
+        watched.assertAcceptable(password, { email: 'someone@example.com' });
+      } catch {
+        // The verdict is the next test's concern; here only what the estimator was given.
+      }
+    }
+    expect(ESTIMATE_MAX_LENGTH).toBe(32);
+    expect(seen.map((password) => [...password].length)).toEqual([32, 32, 32, 32]);
+    expect(seen[2]).toBe('🦊'.repeat(32));
+  });
+
+  it('refuses a password whose first 32 characters are guessable, whatever follows', () => {
+    const tail = randomBytes(48).toString('base64url');
+    expect(reason(`correct horse ${tail}`)).toBe('ok');
+    expect(reason('1'.repeat(32) + tail)).toBe('common');
+    expect(reason('1'.repeat(128))).toBe('common');
+  });
+
+  it("counts the address's domain and the product name (APP_NAME) as words against the password", () => {
+    expect(reason('examplecom2024', { email: 'someone@example.com' })).toBe('common');
+    expect(reason('examplecom2024', { email: 'someone@quillfeather.io' })).toBe('ok');
+    const quillbank = new PasswordPolicy(auth, { name: 'Quillbank' } as never, new PasswordStrengthEstimator());
+    expect(reason('Quillbank2024')).toBe('ok');
+    expect(() => quillbank.assertAcceptable('Quillbank2024', { email: 'someone@example.com' })).toThrow(PasswordTooWeakError);
   });
 });

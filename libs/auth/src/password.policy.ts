@@ -1,25 +1,15 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { ZxcvbnFactory, type ZxcvbnResult } from '@zxcvbn-ts/core';
-import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
-import * as zxcvbnEn from '@zxcvbn-ts/language-en';
-import { authConfig } from '@accounts/config';
+import type { ZxcvbnResult } from '@zxcvbn-ts/core';
+import { appConfig, authConfig } from '@accounts/config';
 import { emailLocalPart } from '@accounts/users';
 import { PasswordTooWeakError } from './auth.errors';
+import { ESTIMATE_MAX_LENGTH, PasswordStrengthEstimator } from './password-strength.estimator';
 
 export const PASSWORD_MAX_LENGTH = 128;
 
 /** zxcvbn's scale runs 0..4; 3 means "safely unguessable" (about 10^8 guesses and up). */
 const MIN_SCORE = 3;
-/**
- * The estimate reads this many leading characters only (zxcvbn's `maxLength`): its cost grows
- * steeply with length, and a 128-character password would hold the event loop for over a second.
- * A password whose first 64 characters are hard to guess is hard to guess; one whose first 64 are
- * guessable is refused whatever follows. Nothing is truncated for hashing.
- */
-const ESTIMATE_MAX_LENGTH = 64;
-/** Bounds the l33t variants tried per password, the other steep cost, without missing `p4ssw0rd`. */
-const L33T_MAX_SUBSTITUTIONS = 10;
 
 /** Whose password it is: the address and name count as dictionary words against it. */
 export interface PasswordOwner {
@@ -27,37 +17,19 @@ export interface PasswordOwner {
   name?: string | null;
 }
 
-let estimator: ZxcvbnFactory | undefined;
-
-/**
- * One estimator per process, shared by every app instance in it: its dictionaries take ~60 MB and
- * a few hundred milliseconds to build.
- */
-function strengthEstimator(): ZxcvbnFactory {
-  estimator ??= new ZxcvbnFactory({
-    translations: zxcvbnEn.translations,
-    graphs: zxcvbnCommon.adjacencyGraphs,
-    dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary },
-    maxLength: ESTIMATE_MAX_LENGTH,
-    l33tMaxSubstitutions: L33T_MAX_SUBSTITUTIONS,
-  });
-  return estimator;
-}
-
 /**
  * NIST SP 800-63B style rules: length, no composition rules, and no guessable passwords, judged by
  * the zxcvbn strength estimator (common passwords, names and words, keyboard walks, sequences,
- * repeats, l33t, and the owner's own address and name). Passwords are NFC-normalised before any
+ * repeats, l33t, the owner's own address, its domain and name, and the product name). Passwords are NFC-normalised before any
  * check or hash and never truncated.
  */
 @Injectable()
-export class PasswordPolicy implements OnModuleInit {
-  constructor(@Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>) {}
-
-  /** Builds the estimator at boot, so the first registration does not pay for it. */
-  onModuleInit(): void {
-    strengthEstimator();
-  }
+export class PasswordPolicy {
+  constructor(
+    @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
+    private readonly estimator: PasswordStrengthEstimator,
+  ) {}
 
   /** Throws PasswordTooWeakError, saying why in words, when `owner` may not use the password. */
   assertAcceptable(password: string, owner: PasswordOwner): void {
@@ -72,20 +44,34 @@ export class PasswordPolicy implements OnModuleInit {
     if (local.length >= 3 && normalized.toLowerCase().includes(local)) {
       throw new PasswordTooWeakError('contains_email', 'The password must not contain your email address');
     }
-    const estimate = strengthEstimator().check(normalized, ownWords(owner));
+    // The cheap checks above read the whole password; the costly estimate only its beginning.
+    const prefix = [...normalized].slice(0, ESTIMATE_MAX_LENGTH).join('');
+    const estimate = this.estimator.estimate(prefix, [...ownWords(owner), ...productWords(this.app.name)]);
     if (estimate.score < MIN_SCORE) throw new PasswordTooWeakError('common', explain(estimate));
   }
 }
 
+const SEPARATORS = /[^\p{L}\p{N}]+/u;
+
+/** A word whole, in pieces and run together (`ada.lovelace` → `ada`, `lovelace`, `adalovelace`). */
+function variants(words: string[]): string[] {
+  const all = words.flatMap((word) => [word, ...word.split(SEPARATORS), word.split(SEPARATORS).join('')]);
+  return [...new Set(all)].filter((word) => word.length >= 3);
+}
+
 /**
- * The address, its local part and the name: whole, in pieces and run together
- * (`ada.lovelace` → `ada`, `lovelace`, `adalovelace`).
+ * The address, its local part, its domain (`example.com` → `example`, `examplecom`) and the name:
+ * what an attacker who knows whose account it is tries first.
  */
 function ownWords({ email, name }: PasswordOwner): string[] {
-  const separators = /[^\p{L}\p{N}]+/u;
-  const whole = [email.trim().toLowerCase(), emailLocalPart(email), ...(name ? [name.toLowerCase()] : [])];
-  const variants = whole.flatMap((word) => [word, ...word.split(separators), word.split(separators).join('')]);
-  return [...new Set(variants)].filter((word) => word.length >= 3);
+  const address = email.trim().toLowerCase();
+  const domain = address.slice(address.lastIndexOf('@') + 1);
+  return variants([address, emailLocalPart(email), domain, ...(name ? [name.toLowerCase()] : [])]);
+}
+
+/** The product's own name (`APP_NAME`), which every user of it sees and an attacker tries. */
+function productWords(appName: string): string[] {
+  return variants([appName.toLowerCase()]);
 }
 
 /** zxcvbn's own warning and suggestions, as one message without a final full stop. */

@@ -45,7 +45,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'ARGON2_TIME_COST', default: '2', processes: api, description: 'argon2id iterations; production refuses less' },
   { name: 'ARGON2_PARALLELISM', default: '1', processes: api, description: 'argon2id lanes; production refuses less' },
 
-  { name: 'RATE_LIMIT_ENABLED', default: 'true', processes: api, description: '`false` turns every limit off (tests only)' },
+  { name: 'RATE_LIMIT_ENABLED', default: 'true', processes: api, description: '`false` turns every limit off (tests only; refused in production)' },
   { name: 'RATE_LIMIT_LOGIN_PER_ACCOUNT', default: '10/15m', processes: api, description: 'failed sign-ins per address (known or not)' },
   { name: 'RATE_LIMIT_AUTH_PER_IP', default: '100/15m', processes: api, description: 'requests to /api/v1/auth/* per client IP' },
   { name: 'RATE_LIMIT_MAIL_PER_ADDRESS', default: '3/1h', processes: api, description: 'emails triggered per address (register, forgot, resend)' },

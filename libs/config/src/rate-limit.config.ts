@@ -22,9 +22,12 @@ function limit(env: Env, name: string, fallback: string): Limit {
 /** The abuse limits of the API, shared by every replica through Redis. */
 export const rateLimitConfig = registerAs('rateLimit', () => {
   const env = new Env();
+  const enabled = env.bool('RATE_LIMIT_ENABLED', true);
+  // A forgotten test setting must not leave a production API open to password guessing.
+  if (!enabled && env.isProduction) throw new ConfigError('RATE_LIMIT_ENABLED=false is for tests only; production keeps the limits on');
   return {
-    /** false turns every limit off; meant for tests only. */
-    enabled: env.bool('RATE_LIMIT_ENABLED', true),
+    /** false turns every limit off; outside production only (tests). */
+    enabled,
     /** Failed sign-ins per address (known or not). */
     loginPerAccount: limit(env, 'RATE_LIMIT_LOGIN_PER_ACCOUNT', '10/15m'),
     /** Requests to /auth/* per client IP. */

@@ -2,12 +2,27 @@ import { Redis } from 'ioredis';
 import { redactUrl, withinDeadline } from '@accounts/config';
 import { redisOptions } from './redis.connection';
 
+/** How long the start-up probe waits for the connection, and then for PONG. */
+const PROBE_DEADLINE_MS = 2_000;
+
 /**
  * Connects once and pings. Returns why Redis cannot be reached, or undefined when it answers.
  * Used at start-up, where queue connections would otherwise retry silently forever.
  */
 export async function redisUnreachableReason(redisUrl: string): Promise<string | undefined> {
-  const client = new Redis({ ...redisOptions(redisUrl, 'producer'), lazyConnect: true, retryStrategy: () => null });
+  const client = new Redis({
+    ...redisOptions(redisUrl, 'producer'),
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    connectTimeout: PROBE_DEADLINE_MS,
+    // A server that accepts the connection but never answers (frozen, overloaded) would hold the
+    // ready check, which has no deadline, forever, and the client-info commands for a deadline of
+    // their own: skip both and let PING's commandTimeout decide.
+    enableReadyCheck: false,
+    disableClientInfo: true,
+    commandTimeout: PROBE_DEADLINE_MS,
+  });
   // connect() only says "Connection is closed"; the cause (ECONNREFUSED, auth) arrives as an event.
   let cause: Error | undefined;
   client.on('error', (error: Error) => {

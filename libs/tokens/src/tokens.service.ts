@@ -12,6 +12,13 @@ export interface SpentToken {
   passwordHash: string | null;
 }
 
+/** What looking at a live token yields, without spending it. */
+export interface PeekedToken {
+  user: User;
+  /** Whether the token was issued with a password hash (see `issue`). */
+  carriesPassword: boolean;
+}
+
 /**
  * Confirmation and reset tokens: issue, look up, spend. Every method takes the caller's entity
  * manager so it joins the caller's transaction.
@@ -36,15 +43,15 @@ export class TokensService {
     return token;
   }
 
-  /** The user a live token belongs to, without spending it. */
-  async peek(em: EntityManager, purpose: TokenPurpose, token: string): Promise<User> {
+  /** The user a live token belongs to, and whether it carries a password, without spending it. */
+  async peek(em: EntityManager, purpose: TokenPurpose, token: string): Promise<PeekedToken> {
     const record = await em.findOne(
       OneTimeToken,
       { tokenHash: hashSecretToken(token), purpose, usedAt: null, expiresAt: { $gt: new Date() } },
       { populate: ['user'] },
     );
     if (!record) throw new InvalidTokenError();
-    return record.user.getEntity();
+    return { user: record.user.getEntity(), carriesPassword: record.passwordHash !== null };
   }
 
   /**

@@ -21,4 +21,17 @@ export class UserRepository extends EntityRepository<User> {
       .execute('select id from users where email_canonical = ? for key share', [canonicalEmail(email)], 'all', em.getTransactionContext());
     return held.length === 0 ? null : this.findOne({ id: held[0].id });
   }
+
+  /**
+   * The user, its row locked FOR NO KEY UPDATE until the caller's transaction ends, so a flow that
+   * decides the password from what it reads (confirming an address) cannot lose a concurrent update.
+   * It leaves FOR KEY SHARE (tokens, findByEmailHeld) unblocked. Call it inside a transaction.
+   */
+  async findByIdLocked(id: string): Promise<User | null> {
+    const em = this.getEntityManager();
+    const held: Array<{ id: string }> = await em
+      .getConnection()
+      .execute('select id from users where id = ? for no key update', [id], 'all', em.getTransactionContext());
+    return held.length === 0 ? null : this.findOne({ id }, { refresh: true });
+  }
 }

@@ -12,16 +12,16 @@ import {
 import type { FastifyReply } from 'fastify';
 import { AuthService, JwtAuthGuard, SessionNotFoundError, type Principal, type SessionMeta } from '@accounts/auth';
 import { ChangePasswordDto } from './dto/change-password.dto';
+import { ConfirmEmailDto } from './dto/confirm-email.dto';
 import { EmailDto } from './dto/email.dto';
 import { LoginDto } from './dto/login.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
 import { RegisterDto } from './dto/register.dto';
 import { ResetPasswordDto } from './dto/reset-password.dto';
-import { TokenDto } from './dto/token.dto';
-import { AcceptedResponse, ConfirmationRequiredResponse, SessionResponse, SignedInResponse, UserResponse } from './dto/responses.dto';
+import { AcceptedResponse, ConfirmationRequiredResponse, RegisteredResponse, SessionResponse, SignedInResponse, UserResponse } from './dto/responses.dto';
 import { API_PREFIX } from '../api-prefix';
 import { BEARER_AUTH } from '../docs/openapi';
-import { ApiProblems, BODY_PROBLEMS } from '../http/problem.openapi';
+import { ApiProblems, BODY_PROBLEMS, SERVER_PROBLEMS } from '../http/problem.openapi';
 import { AuthPerIpLimitGuard, TokenGuessLimitInterceptor } from './rate-limit.guards';
 import { ClientMeta, CurrentPrincipal } from './request-context.decorators';
 
@@ -32,7 +32,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BEARER_PROBLEMS = { 401: ['UNAUTHENTICATED'] } as const;
 
 @ApiTags('auth')
-@ApiProblems({ 429: ['TOO_MANY_REQUESTS'], 503: ['SERVICE_UNAVAILABLE'] })
+@ApiProblems({ 429: ['TOO_MANY_REQUESTS'], 503: ['SERVICE_UNAVAILABLE'] }, SERVER_PROBLEMS)
 @Controller(`${API_PREFIX}/auth`)
 @UseGuards(AuthPerIpLimitGuard)
 export class AuthController {
@@ -40,16 +40,23 @@ export class AuthController {
     private readonly auth: AuthService,
   ) {}
 
-  /** 201 with the user when confirmation is off; 202 (for new and taken addresses alike) when on. */
+  /**
+   * 201 with the user when confirmation is off; 202 (for new and taken addresses alike) when on.
+   * Both bodies carry `status`, so a client tells them apart by one field.
+   */
   @Post('register')
   @ApiOperation({ summary: 'Create an account', description: 'With EMAIL_CONFIRMATION_REQUIRED=true the answer is 202 for new and taken addresses alike, and the address gets an email.' })
-  @ApiCreatedResponse({ type: UserResponse, description: 'Confirmation off: the account, ready to sign in' })
+  @ApiCreatedResponse({ type: RegisteredResponse, description: 'Confirmation off: the account, ready to sign in' })
   @ApiAcceptedResponse({ type: ConfirmationRequiredResponse, description: 'Confirmation on: check the inbox' })
   @ApiProblems(BODY_PROBLEMS, { 400: ['PASSWORD_TOO_WEAK'], 409: ['EMAIL_TAKEN'] })
-  async register(@Body() body: RegisterDto, @Res({ passthrough: true }) reply: FastifyReply) {
+  async register(@Body() body: RegisterDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<RegisteredResponse | ConfirmationRequiredResponse> {
     const outcome = await this.auth.register(body);
-    reply.status('user' in outcome ? 201 : 202);
-    return outcome;
+    if (!('user' in outcome)) {
+      reply.status(202);
+      return outcome;
+    }
+    reply.status(201);
+    return { status: 'created', user: outcome.user };
   }
 
   @Post('login')
@@ -96,7 +103,7 @@ export class AuthController {
   @ApiOperation({ summary: 'End one of the caller\'s sessions' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse({ description: 'The session has ended' })
-  @ApiProblems(BEARER_PROBLEMS, { 404: ['NOT_FOUND'] })
+  @ApiProblems(BEARER_PROBLEMS, { 404: ['NOT_FOUND'], 414: ['URI_TOO_LONG'] })
   @UseGuards(JwtAuthGuard)
   @HttpCode(204)
   async revokeSession(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
@@ -118,14 +125,18 @@ export class AuthController {
   @Post('email/confirm')
   @ApiOperation({
     summary: 'Confirm an email address with the emailed token',
-    description: 'Activates the password of the registration (or resend) that produced the link and ends every earlier session of the account.',
+    description:
+      'Activates the password the link carries (the registration that produced it) and ends every earlier session of the account. ' +
+      'A link sent by `email/resend` carries no password: `password` is then required (400 VALIDATION_FAILED naming the field when missing) ' +
+      'and becomes the account\'s password; a weak one is refused with 400 PASSWORD_TOO_WEAK and leaves the token unspent. ' +
+      'For a link that carries a password, a `password` field is refused with 400 VALIDATION_FAILED.',
   })
   @ApiOkResponse({ type: UserResponse, description: 'The address is confirmed' })
-  @ApiProblems(BODY_PROBLEMS, { 400: ['INVALID_TOKEN'] })
+  @ApiProblems(BODY_PROBLEMS, { 400: ['INVALID_TOKEN', 'PASSWORD_TOO_WEAK'] })
   @UseInterceptors(TokenGuessLimitInterceptor)
   @HttpCode(200)
-  async confirmEmail(@Body() body: TokenDto) {
-    return { user: await this.auth.confirmEmail(body.token) };
+  async confirmEmail(@Body() body: ConfirmEmailDto) {
+    return { user: await this.auth.confirmEmail(body.token, body.password ?? undefined) };
   }
 
   @Post('email/resend')
@@ -134,7 +145,7 @@ export class AuthController {
   @ApiProblems(BODY_PROBLEMS)
   @HttpCode(202)
   async resendConfirmation(@Body() body: EmailDto) {
-    await this.auth.resendConfirmation(body.email);
+    await this.auth.resendConfirmation(body.email, 'chosen-when-confirming');
     return ACCEPTED;
   }
 

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject, type SchemaObject } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { appConfig } from '@accounts/config';
+import { appConfig, authConfig } from '@accounts/config';
+import { NEW_PASSWORD_FIELDS } from '../auth/dto/field-rules.decorators';
 import { relaxedCsp } from '../http/relaxed-csp.policy';
 import { OpsListener } from '../ops/ops.listener';
 
@@ -43,7 +44,7 @@ const UI_INIT = `window.addEventListener('load', function () {
 `;
 
 export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
-  const { name } = appConfig();
+  const { name, url } = appConfig();
   const config = new DocumentBuilder()
     .setTitle(`${name} API`)
     .setDescription(
@@ -52,12 +53,28 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
         'RFC 9457 problem document (`application/problem+json`) with a stable `code`.',
     )
     .setVersion('1')
+    .setLicense('Proprietary: all rights reserved', url)
+    .addServer(url, 'The public base URL (APP_URL)')
+    .addTag('auth', 'Accounts, sign-in, sessions and recovery')
+    .addTag('users', 'The signed-in user')
+    .addTag('operations', 'Liveness and readiness for load balancers and orchestrators')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The accessToken of a sign-in or refresh' }, BEARER_AUTH)
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
   });
   document.paths = Object.fromEntries(Object.entries(document.paths).filter(([path]) => DOCUMENTED.test(path)));
+  // An operation without a bearer requirement is public: say so, rather than leave clients guessing.
+  for (const item of Object.values(document.paths)) {
+    for (const operation of [item.get, item.post, item.put, item.patch, item.delete]) if (operation) operation.security ??= [];
+  }
+  // A form validated from the schema must refuse what the server refuses.
+  const { passwordMinLength } = authConfig();
+  for (const [schema, property] of NEW_PASSWORD_FIELDS) {
+    const properties = (document.components?.schemas?.[schema] as SchemaObject | undefined)?.properties;
+    const field = properties?.[property] as SchemaObject | undefined;
+    if (field) field.minLength = passwordMinLength;
+  }
   return document;
 }
 

@@ -3,12 +3,21 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse
 import { HealthCheckService, MikroOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { RedisHealthIndicator } from '@accounts/redis';
+import { ApiProblems, SERVER_PROBLEMS } from '../http/problem.openapi';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
 class LiveReport {
   @ApiProperty({ enum: ['ok'] })
   status: 'ok';
+}
+
+class ReadyChecks {
+  @ApiProperty({ enum: ['up', 'down'] })
+  database: 'up' | 'down';
+
+  @ApiProperty({ enum: ['up', 'down'] })
+  redis: 'up' | 'down';
 }
 
 class ReadyReport {
@@ -24,8 +33,8 @@ class ReadyReport {
   @ApiProperty({ description: 'Every check', type: 'object', additionalProperties: true })
   details: HealthIndicatorResult;
 
-  @ApiProperty({ description: 'Each check in one word', example: { database: 'up', redis: 'down' } })
-  checks: { database: 'up' | 'down'; redis: 'up' | 'down' };
+  @ApiProperty({ type: ReadyChecks, description: 'Each check in one word' })
+  checks: ReadyChecks;
 }
 
 /**
@@ -34,6 +43,7 @@ class ReadyReport {
  * service behind a load balancer.
  */
 @ApiTags('operations')
+@ApiProblems(SERVER_PROBLEMS)
 @Controller('health')
 export class HealthController {
   constructor(

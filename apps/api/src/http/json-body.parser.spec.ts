@@ -16,8 +16,12 @@ describe('the API JSON body parser', () => {
     expect(parse('{"constructor":"x","b":{"constructor":{"name":"y"}}}').error).toBeNull();
   });
 
+  it('takes an empty body for no body', () => {
+    expect(parse('')).toEqual({ error: null, value: undefined });
+  });
+
   it('refuses what does not parse as malformed', () => {
-    for (const body of ['', '{', '{"a":1}{', "{'a':1}", '\ufeff{}x']) expect(parse(body).error).toBeInstanceOf(MalformedJsonError);
+    for (const body of [' ', '\ufeff', '{', '{"a":1}{', "{'a':1}", '\ufeff{}x']) expect(parse(body).error).toBeInstanceOf(MalformedJsonError);
   });
 
   it('names a prototype key wherever it is, however it is escaped, and never a value', () => {

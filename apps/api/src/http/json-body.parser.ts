@@ -37,9 +37,12 @@ function forbiddenKeyIn(value: unknown): ForbiddenJsonKeyError['key'] | undefine
 /**
  * The API's application/json parser (Fastify's addContentTypeParser, body as a string within the
  * body limit). Refuses what does not parse and, with its own error, bodies with a prototype key,
- * so neither reaches validation or class-transformer. A leading BOM is ignored, as before.
+ * so neither reaches validation or class-transformer. A leading BOM is ignored, as before. An
+ * empty body is no body: clients send `Content-Type: application/json` on a DELETE without one, and
+ * a route that needs a body refuses its absence in validation.
  */
 export function parseJsonBody(_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, value?: unknown) => void): void {
+  if (body.length === 0) return done(null, undefined);
   const text = body.toString().replace(/^\uFEFF/, '');
   let parsed: unknown;
   try {

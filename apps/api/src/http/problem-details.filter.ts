@@ -3,6 +3,7 @@ import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type Exce
 import type { FastifyReply } from 'fastify';
 import {
   AuthenticationRequiredError,
+  ConfirmationPasswordError,
   EmailNotConfirmedError,
   EmailTakenError,
   InvalidCredentialsError,
@@ -54,6 +55,10 @@ const HTTP_CODES: Record<number, [code: string, title: string, detail?: string]>
 export function toProblem(error: unknown): Problem {
   if (error instanceof ValidationFailedException) {
     return problem(400, 'VALIDATION_FAILED', 'Validation failed', 'The request body is invalid', error.errors);
+  }
+  // Whether a password is expected depends on the token, so it is judged below the edge.
+  if (error instanceof ConfirmationPasswordError) {
+    return problem(400, 'VALIDATION_FAILED', 'Validation failed', 'The request body is invalid', [{ field: 'password', message: error.message }]);
   }
   for (const [type, status, code, title] of DOMAIN_ERRORS) {
     if (error instanceof type) return problem(status, code, title, error.message);

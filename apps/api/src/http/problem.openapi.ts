@@ -17,10 +17,10 @@ export class ProblemDocument {
   @ApiProperty({ example: 'Validation failed' })
   title: string;
 
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ type: 'integer', example: 400 })
   status: number;
 
-  @ApiProperty({ description: 'Stable machine-readable code', example: 'VALIDATION_FAILED' })
+  @ApiProperty({ description: 'Stable machine-readable code; each response lists the codes it can carry', example: 'VALIDATION_FAILED' })
   code: string;
 
   @ApiPropertyOptional({ example: 'The request body is invalid' })
@@ -38,9 +38,14 @@ const TITLES: Record<number, string> = {
   409: 'Conflict',
   413: 'Payload too large',
   415: 'Unsupported media type',
+  414: 'URI too long',
   429: 'Too many requests',
+  500: 'Internal error',
   503: 'Service unavailable',
 };
+
+/** What any operation can answer when something unexpected fails; the cause is logged, never sent. */
+export const SERVER_PROBLEMS = { 500: ['INTERNAL_ERROR'] } as const;
 
 /** Problems any JSON body can cause, before the endpoint's own rules. */
 export const BODY_PROBLEMS = {
@@ -54,7 +59,8 @@ type ProblemMap = Partial<Record<keyof typeof TITLES, readonly string[]>>;
 /**
  * Documents the problem documents an endpoint answers with, one response per status whose
  * description lists the codes (`ApiProblems({ 400: ['INVALID_TOKEN'], 429: ['TOO_MANY_REQUESTS'] })`).
- * Several maps are merged, codes of the same status joined.
+ * Several maps are merged, codes of the same status joined. Each response narrows `status` and
+ * `code` to its own values, so generated clients can switch on the code exhaustively.
  */
 export function ApiProblems(...maps: ProblemMap[]) {
   const merged = new Map<number, string[]>();
@@ -69,7 +75,16 @@ export function ApiProblems(...maps: ProblemMap[]) {
       ApiResponse({
         status,
         description: `${TITLES[status] ?? 'Problem'}: ${codes.map((code) => `\`${code}\``).join(', ')}`,
-        content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDocument) } } },
+        content: {
+          'application/problem+json': {
+            schema: {
+              allOf: [
+                { $ref: getSchemaPath(ProblemDocument) },
+                { type: 'object', required: ['status', 'code'], properties: { status: { type: 'integer', enum: [status] }, code: { type: 'string', enum: codes } } },
+              ],
+            },
+          },
+        },
         ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } } } : {}),
       }),
     ),

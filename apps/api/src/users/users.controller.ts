@@ -6,11 +6,11 @@ import { API_PREFIX } from '../api-prefix';
 import { UserResponse } from '../auth/dto/responses.dto';
 import { CurrentPrincipal } from '../auth/request-context.decorators';
 import { BEARER_AUTH } from '../docs/openapi';
-import { ApiProblems } from '../http/problem.openapi';
+import { ApiProblems, SERVER_PROBLEMS } from '../http/problem.openapi';
 
 @ApiTags('users')
 @ApiBearerAuth(BEARER_AUTH)
-@ApiProblems({ 401: ['UNAUTHENTICATED'], 503: ['SERVICE_UNAVAILABLE'] })
+@ApiProblems({ 401: ['UNAUTHENTICATED'], 503: ['SERVICE_UNAVAILABLE'] }, SERVER_PROBLEMS)
 @Controller(`${API_PREFIX}/users`)
 @UseGuards(JwtAuthGuard)
 export class UsersController {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, HttpCode, Inject, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
@@ -18,7 +18,7 @@ import { LoginDto } from '../auth/dto/login.dto';
 import { clientMeta } from '../auth/request-context.decorators';
 import { RegisterDto } from '../auth/dto/register.dto';
 import { PageErrorsFilter } from './page-errors.filter';
-import { BrowserSessions, field, FormGuard, retryDelayInWords, SignedInFormGuard, type Form } from './page-support';
+import { BrowserSessions, field, FormGuard, NoStorePages, retryDelayInWords, SignedInFormGuard, type Form } from './page-support';
 
 type FieldErrors = Record<string, string>;
 
@@ -42,6 +42,7 @@ function retryMessage(error: TooManyRequestsError): string {
  */
 @Controller()
 @UseFilters(PageErrorsFilter)
+@UseInterceptors(NoStorePages)
 export class AccountPagesController {
   constructor(
     private readonly auth: AuthService,
@@ -50,7 +51,6 @@ export class AccountPagesController {
   ) {}
 
   @Get('login')
-  @Header('Cache-Control', 'no-store')
   async loginPage(@Query('reset') reset: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (await this.browser.current(request, reply)) return reply.status(303).redirect('/account');
     return this.renderLogin(request, reply, 200, { passwordUpdated: reset === '1' });
@@ -59,7 +59,6 @@ export class AccountPagesController {
   @Post('login')
   @UseGuards(FormGuard)
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
   async login(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const email = field(form, 'email');
     const { value, errors } = await check(LoginDto, { email, password: field(form, 'password') });
@@ -82,7 +81,6 @@ export class AccountPagesController {
   }
 
   @Get('register')
-  @Header('Cache-Control', 'no-store')
   registerPage(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     return this.renderRegister(request, reply, 200, {});
   }
@@ -90,7 +88,6 @@ export class AccountPagesController {
   @Post('register')
   @UseGuards(FormGuard)
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
   async register(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const fields = { email: field(form, 'email'), password: field(form, 'password'), ...(field(form, 'name') ? { name: field(form, 'name') } : {}) };
     const { value, errors } = await check(RegisterDto, fields);
@@ -111,7 +108,6 @@ export class AccountPagesController {
   }
 
   @Get('account')
-  @Header('Cache-Control', 'no-store')
   async accountPage(
     @Query('changed') changed: unknown,
     @Query('sent') sent: unknown,
@@ -123,20 +119,22 @@ export class AccountPagesController {
     return this.renderAccount(request, reply, current, 200, { passwordChanged: changed === '1', confirmationSent: sent === '1' });
   }
 
-  /** A fresh confirmation link for the signed-in user's own unconfirmed address (the same limits as the API's resend). */
+  /**
+   * A fresh confirmation link for the signed-in user's own unconfirmed address (the same limits as
+   * the API's resend). Its sender holds a live session, so the link carries the current password.
+   */
   @Post('account/confirmation')
   @UseGuards(SignedInFormGuard)
   async resendConfirmation(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
-    await this.auth.resendConfirmation(current.user.email);
+    await this.auth.resendConfirmation(current.user.email, 'current');
     return reply.status(303).redirect('/account?sent=1');
   }
 
   @Post('account/password')
   @UseGuards(SignedInFormGuard)
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
   async changePassword(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
@@ -156,6 +154,8 @@ export class AccountPagesController {
       }
       throw error;
     }
+    // The session stays (SPEC), but not a cookie copied from it: only this browser's new one works.
+    await this.browser.reissue(reply, current.session);
     return reply.status(303).redirect('/account?changed=1');
   }
 

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Body, Controller, Get, Header, HttpCode, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post, Query, Req, Res, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import type {} from '@fastify/view';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthService, PasswordTooWeakError, RateLimits } from '@accounts/auth';
+import { AuthService, ConfirmationPasswordError, PasswordTooWeakError, RateLimits } from '@accounts/auth';
 import { InvalidTokenError } from '@accounts/tokens';
 import { isAcceptableEmail } from '../auth/dto/field-rules.decorators';
 import { PageErrorsFilter } from './page-errors.filter';
-import { BrowserSessions, field, FormGuard, type Form } from './page-support';
+import { BrowserSessions, field, FormGuard, NoStorePages, type Form } from './page-support';
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,512}$/;
 const STYLESHEET = readFileSync(join(__dirname, 'assets', 'site.css'));
@@ -19,6 +19,7 @@ const STYLESHEET = readFileSync(join(__dirname, 'assets', 'site.css'));
  */
 @Controller()
 @UseFilters(PageErrorsFilter)
+@UseInterceptors(NoStorePages)
 export class LinkPagesController {
   constructor(
     private readonly auth: AuthService,
@@ -35,9 +36,15 @@ export class LinkPagesController {
 
   @Get('confirm-email')
   @Header('Cache-Control', 'no-store')
-  confirmPage(@Query('token') token: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async confirmPage(@Query('token') token: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) return this.invalidLink(request, reply, 'confirm');
-    return reply.view('confirm-email', { title: 'Confirm your email', token, csrf: this.browser.csrfToken(request, reply) });
+    // Peeked, never spent: the page shows the password fields when the link carries no password.
+    let choosePassword = false;
+    const live = await this.useToken(request, async () => {
+      ({ choosePassword } = await this.auth.inspectConfirmation(token));
+    });
+    if (!live) return this.invalidLink(request, reply, 'confirm');
+    return this.confirmForm(request, reply, 200, token, choosePassword);
   }
 
   @Post('confirm-email')
@@ -45,8 +52,20 @@ export class LinkPagesController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   async confirm(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    if (!(await this.spendToken(request, () => this.auth.confirmEmail(field(form, 'token'))))) {
-      return this.invalidLink(request, reply, 'confirm');
+    const token = field(form, 'token');
+    // Posted from the "Choose a password" form; the service refuses a password the link does not ask for.
+    const choosing = typeof form?.password === 'string';
+    const password = field(form, 'password');
+    const again = (choosePassword: boolean, error: string) => this.confirmForm(request, reply, 400, token, choosePassword, error);
+    if (choosing && password !== field(form, 'passwordConfirm')) return again(true, 'The two passwords do not match.');
+    try {
+      if (!(await this.useToken(request, () => this.auth.confirmEmail(token, choosing ? password : undefined)))) {
+        return this.invalidLink(request, reply, 'confirm');
+      }
+    } catch (error) {
+      if (error instanceof PasswordTooWeakError) return again(true, `${error.message}.`);
+      if (error instanceof ConfirmationPasswordError) return again(error.reason === 'required', `${error.message}.`);
+      throw error;
     }
     return reply.view('confirm-email-done', { title: 'Email confirmed' });
   }
@@ -57,12 +76,11 @@ export class LinkPagesController {
   @Header('Cache-Control', 'no-store')
   async resendConfirmation(@Body() form: Form, @Res() reply: FastifyReply) {
     const email = field(form, 'email');
-    if (isAcceptableEmail(email)) await this.auth.resendConfirmation(email);
+    if (isAcceptableEmail(email)) await this.auth.resendConfirmation(email, 'chosen-when-confirming');
     return reply.view('check-inbox', { title: 'Check your inbox' });
   }
 
   @Get('reset-password')
-  @Header('Cache-Control', 'no-store')
   resetPage(@Query('token') token: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) return this.invalidLink(request, reply, 'reset');
     return reply.view('reset-password', { title: 'Choose a new password', token, csrf: this.browser.csrfToken(request, reply) });
@@ -71,7 +89,6 @@ export class LinkPagesController {
   @Post('reset-password')
   @UseGuards(FormGuard)
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
   async reset(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const token = field(form, 'token');
     const password = field(form, 'password');
@@ -79,7 +96,7 @@ export class LinkPagesController {
       reply.status(400).view('reset-password', { title: 'Choose a new password', token, error, csrf: this.browser.csrfToken(request, reply) });
     if (password !== field(form, 'passwordConfirm')) return again('The two passwords do not match.');
     try {
-      if (!(await this.spendToken(request, () => this.auth.resetPassword(token, password)))) {
+      if (!(await this.useToken(request, () => this.auth.resetPassword(token, password)))) {
         return this.invalidLink(request, reply, 'reset');
       }
     } catch (error) {
@@ -104,17 +121,22 @@ export class LinkPagesController {
   }
 
   /**
-   * Spends a token under the same per-IP limit on invalid tokens as the API. False when the token
-   * was unknown, expired or used.
+   * Looks at or spends a token under the same per-IP limit on invalid tokens as the API. False when
+   * the token was unknown, expired or used.
    */
-  private async spendToken(request: FastifyRequest, spend: () => Promise<unknown>): Promise<boolean> {
+  private async useToken(request: FastifyRequest, use: () => Promise<unknown>): Promise<boolean> {
     try {
-      await this.limits.spendToken(request.ip, spend);
+      await this.limits.spendToken(request.ip, use);
       return true;
     } catch (error) {
       if (!(error instanceof InvalidTokenError)) throw error;
       return false;
     }
+  }
+
+  private confirmForm(request: FastifyRequest, reply: FastifyReply, status: number, token: string, choosePassword: boolean, error?: string) {
+    const csrf = this.browser.csrfToken(request, reply);
+    return reply.status(status).view('confirm-email', { title: 'Confirm your email', token, choosePassword, error, csrf });
   }
 
   private invalidLink(request: FastifyRequest, reply: FastifyReply, purpose: 'confirm' | 'reset') {

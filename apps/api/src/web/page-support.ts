@@ -1,5 +1,5 @@
 import Tokens from '@fastify/csrf';
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CallHandler, type CanActivate, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BrowserCredentialsService, RateLimits, type BrowserSession, type Session, type SignedIn, type TooManyRequestsError } from '@accounts/auth';
@@ -17,6 +17,20 @@ export function field(form: Form, name: string): string {
 export function retryDelayInWords(error: TooManyRequestsError): string {
   const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
   return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
+/**
+ * Every page answer is personal (CSRF secrets, session cookies, tokens in forms, signed-in data):
+ * no cache, shared or not, may keep one. A route that declares a Cache-Control of its own (the
+ * stylesheet) keeps it. Errors get theirs from PageErrorsFilter.
+ */
+@Injectable()
+export class NoStorePages implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler) {
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    if (!reply.hasHeader('cache-control')) reply.header('Cache-Control', 'no-store');
+    return next.handle();
+  }
 }
 
 /** A form POST without a valid CSRF token (forged, or a page left open across a restart). */
@@ -85,6 +99,12 @@ export class BrowserSessions {
   /** Signs the browser in to the session a sign-in just opened (its refresh token is dropped). */
   async start(reply: FastifyReply, signedIn: SignedIn): Promise<void> {
     const { credential, expiresAt } = await this.credentials.adopt(signedIn.refreshToken);
+    reply.setCookie(this.sessionCookie, credential, this.sessionCookieOptions(expiresAt));
+  }
+
+  /** Gives the browser the session's only credential: every other cookie of the session stops working. */
+  async reissue(reply: FastifyReply, session: Session): Promise<void> {
+    const { credential, expiresAt } = await this.credentials.reissue(session);
     reply.setCookie(this.sessionCookie, credential, this.sessionCookieOptions(expiresAt));
   }
 

@@ -36,7 +36,11 @@ export const MAIL_EVENTS = {
     'A new account. With confirmation on it carries the confirmation token; otherwise it is a welcome.',
   ),
   'user.registration-attempted': event<Recipient>('Someone tried to register an address that already has a confirmed account.'),
-  'email.confirmation-requested': event<Recipient & { confirmationToken: SealedToken }>(
+  /**
+   * `choosePassword`: the link carries no password and confirming asks for one (an anonymous
+   * resend); absent in jobs queued before it existed, which carried a password.
+   */
+  'email.confirmation-requested': event<Recipient & { confirmationToken: SealedToken; choosePassword?: boolean }>(
     'A fresh confirmation link (resend, or a repeat registration of an unconfirmed address).',
   ),
   'password.reset-requested': event<Recipient & { resetToken: SealedToken }>('A password reset link was asked for.'),

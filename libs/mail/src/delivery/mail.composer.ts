@@ -43,6 +43,7 @@ export const COMPOSER_CASES: { [N in MailEventName]: EventContext<N> } = {
   }),
   'email.confirmation-requested': (payload, open, link) => ({
     confirmUrl: link('/confirm-email', open(payload.confirmationToken)),
+    choosePassword: payload.choosePassword === true,
   }),
   'password.reset-requested': (payload, open, link) => ({
     resetUrl: link('/reset-password', open(payload.resetToken)),

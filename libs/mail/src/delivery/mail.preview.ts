@@ -50,7 +50,10 @@ export const PREVIEW_SAMPLES: { [N in MailEventName]: Array<Sample<N>> } = {
     { variant: 'confirm', payload: (seal) => ({ ...recipient, confirmationToken: seal('sample-confirmation-token') }) },
   ],
   'user.registration-attempted': [{ payload: () => ({ ...recipient }) }],
-  'email.confirmation-requested': [{ payload: (seal) => ({ ...recipient, confirmationToken: seal('sample-confirmation-token') }) }],
+  'email.confirmation-requested': [
+    { payload: (seal) => ({ ...recipient, confirmationToken: seal('sample-confirmation-token') }) },
+    { variant: 'choose-password', payload: (seal) => ({ ...recipient, confirmationToken: seal('sample-confirmation-token'), choosePassword: true }) },
+  ],
   'password.reset-requested': [{ payload: (seal) => ({ ...recipient, resetToken: seal('sample-reset-token') }) }],
   'password.changed': [
     { payload: () => ({ ...recipient, via: 'change' }) },

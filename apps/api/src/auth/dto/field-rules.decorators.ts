@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { isEmail, IsNotEmpty, IsString, Length, Matches, MaxLength, ValidateBy } from 'class-validator';
 import { isSingleAddress } from '@accounts/mail/contract';
@@ -40,6 +41,24 @@ export function IsAccountEmail() {
  */
 export function IsPasswordField() {
   return applyDecorators(IsString(), IsNotEmpty(), MaxLength(1024));
+}
+
+/** How a new password is judged, for the document. */
+export const PASSWORD_RULES =
+  'At most 128 characters; guessable passwords (strength below 3 of 4, the address and name of the user counting against it) and ones containing the address are refused';
+
+/** The schema properties that take a new password, as [schema name, property]. */
+export const NEW_PASSWORD_FIELDS: Array<[schema: string, property: string]> = [];
+
+/**
+ * Documents a property that sets a password. Its minLength is PASSWORD_MIN_LENGTH, which only the
+ * configuration knows: the document builder fills it in (apps/api/src/docs/openapi.ts).
+ */
+export function ApiNewPassword(description: string): PropertyDecorator {
+  return (target, property) => {
+    NEW_PASSWORD_FIELDS.push([target.constructor.name, String(property)]);
+    ApiProperty({ format: 'password', maxLength: 128, description })(target, property);
+  };
 }
 
 /** An emailed or refresh token: opaque, bounded. */

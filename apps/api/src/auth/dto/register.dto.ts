@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
-import { IsAccountEmail, IsDisplayName, IsPasswordField } from './field-rules.decorators';
+import { ApiNewPassword, IsAccountEmail, IsDisplayName, IsPasswordField, PASSWORD_RULES } from './field-rules.decorators';
 
 export class RegisterDto {
   @ApiProperty({ format: 'email', maxLength: 254, example: 'ada@example.com' })
   @IsAccountEmail()
   email: string;
 
-  @ApiProperty({ format: 'password', minLength: 8, maxLength: 128, description: 'PASSWORD_MIN_LENGTH (12 by default) to 128 characters; guessable passwords (strength below 3 of 4, the address and name of the user counting against it) and ones containing the address are refused' })
+  @ApiNewPassword(PASSWORD_RULES)
   @IsPasswordField()
   password: string;
 

@@ -1,12 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsOpaqueToken, IsPasswordField } from './field-rules.decorators';
+import { ApiNewPassword, IsOpaqueToken, IsPasswordField, PASSWORD_RULES } from './field-rules.decorators';
 
 export class ResetPasswordDto {
   @ApiProperty({ maxLength: 512, description: 'The token of the emailed reset link' })
   @IsOpaqueToken()
   token: string;
 
-  @ApiProperty({ format: 'password', minLength: 8, maxLength: 128, description: 'The new password' })
+  @ApiNewPassword(`The new password. ${PASSWORD_RULES}`)
   @IsPasswordField()
   password: string;
 }

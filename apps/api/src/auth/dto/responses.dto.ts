@@ -33,7 +33,7 @@ export class SignedInResponse {
   @ApiProperty({ enum: ['Bearer'] })
   tokenType: 'Bearer';
 
-  @ApiProperty({ description: 'Lifetime of the access token in seconds', example: 900 })
+  @ApiProperty({ type: 'integer', description: 'Lifetime of the access token in seconds', example: 900 })
   expiresIn: number;
 
   @ApiProperty({ type: UserView })
@@ -63,6 +63,15 @@ export class SessionResponse {
 export class AcceptedResponse {
   @ApiProperty({ enum: ['accepted'] })
   status: 'accepted';
+}
+
+/** Register's 201; `status` tells it from the 202 without looking for `user`. */
+export class RegisteredResponse {
+  @ApiProperty({ enum: ['created'] })
+  status: 'created';
+
+  @ApiProperty({ type: UserView })
+  user: UserView;
 }
 
 export class ConfirmationRequiredResponse {
