@@ -1,0 +1,68 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { User } from '@accounts/users';
+import { TokenPurpose } from './one-time-token.entity';
+import { hashSecretToken } from './secret-token';
+import { InvalidTokenError } from './tokens.errors';
+import { TokensService } from './tokens.service';
+
+/** The entity manager faked at its edge: what is created, persisted, updated and executed. */
+function fakeEm(answers: { rows?: unknown[]; found?: unknown } = {}) {
+  const transaction = {};
+  const execute = jest.fn().mockResolvedValue(answers.rows ?? []);
+  const em = {
+    create: jest.fn((_entity: unknown, data: object) => ({ ...data })),
+    persist: jest.fn(),
+    nativeUpdate: jest.fn().mockResolvedValue(0),
+    findOne: jest.fn().mockResolvedValue(answers.found ?? null),
+    getConnection: () => ({ execute }),
+    getTransactionContext: () => transaction,
+  };
+  return { em, execute, transaction, asEm: em as unknown as EntityManager };
+}
+
+const user = { id: 'user-1' } as User;
+
+describe('TokensService', () => {
+  const tokens = new TokensService();
+
+  it('issues a token whose hash only is stored, after superseding the outstanding ones of its purpose', async () => {
+    const { em, asEm } = fakeEm();
+    const before = Date.now();
+    const token = await tokens.issue(asEm, user, TokenPurpose.PasswordReset, 60_000, null);
+    expect(em.nativeUpdate).toHaveBeenCalledWith(expect.anything(), { user: 'user-1', purpose: TokenPurpose.PasswordReset, usedAt: null }, { usedAt: expect.any(Date) });
+    expect(em.nativeUpdate.mock.invocationCallOrder[0]).toBeLessThan(em.persist.mock.invocationCallOrder[0]);
+    const stored = em.persist.mock.calls[0][0] as { tokenHash: string; expiresAt: Date; passwordHash: string | null };
+    expect(stored.tokenHash).toBe(hashSecretToken(token));
+    expect(JSON.stringify(stored)).not.toContain(token);
+    expect(stored.expiresAt.getTime()).toBeGreaterThanOrEqual(before + 60_000);
+    expect(stored.passwordHash).toBeNull();
+  });
+
+  it('spends a token in one UPDATE of the caller\'s transaction, by its hash, and yields its user and password hash', async () => {
+    const { execute, transaction, asEm } = fakeEm({ rows: [{ user_id: 'user-1', password_hash: 'hash' }] });
+    await expect(tokens.consume(asEm, TokenPurpose.EmailConfirmation, 'the-token')).resolves.toEqual({ userId: 'user-1', passwordHash: 'hash' });
+    const [sql, params, , ctx] = execute.mock.calls[0];
+    expect(sql).toMatch(/^update one_time_tokens set used_at = now\(\)/);
+    expect(params).toEqual([hashSecretToken('the-token'), TokenPurpose.EmailConfirmation]);
+    expect(ctx).toBe(transaction);
+  });
+
+  it('refuses a token that is unknown, spent, expired or of another purpose', async () => {
+    const { asEm } = fakeEm({ rows: [] });
+    await expect(tokens.consume(asEm, TokenPurpose.PasswordReset, 'nope')).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(tokens.peek(asEm, TokenPurpose.PasswordReset, 'nope')).rejects.toBeInstanceOf(InvalidTokenError);
+  });
+
+  it('peeks at a live token without spending it, and says whether it carries a password', async () => {
+    const record = { user: { getEntity: () => user }, passwordHash: null };
+    const { em, execute, asEm } = fakeEm({ found: record });
+    await expect(tokens.peek(asEm, TokenPurpose.EmailConfirmation, 'live')).resolves.toEqual({ user, carriesPassword: false });
+    expect(em.findOne).toHaveBeenCalledWith(
+      expect.anything(),
+      expect.objectContaining({ tokenHash: hashSecretToken('live'), purpose: TokenPurpose.EmailConfirmation, usedAt: null }),
+      expect.anything(),
+    );
+    expect(execute).not.toHaveBeenCalled();
+    expect(em.nativeUpdate).not.toHaveBeenCalled();
+  });
+});
