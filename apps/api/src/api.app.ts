@@ -8,12 +8,12 @@ import { appConfig, createNestApp, databaseConfig, httpConfig, redactUrl, valida
 import { databaseUnreachableReason } from '@accounts/database';
 import { API_PREFIX } from './api-prefix';
 import { API_CONFIG, ApiModule } from './api.module';
-import { serveDocs } from './docs/openapi';
+import { serveDocs } from './ops/docs/openapi';
 import { parseJsonBody } from './http/json-body.parser';
 import { problem } from './http/problem';
 import { sendProblem } from './http/problem-details.filter';
 import { echoRequestId, requestIdFor } from './http/request-logging';
-import { countHttpRequests } from './metrics/http.metrics';
+import { countHttpRequests } from './ops/metrics/http.metrics';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 

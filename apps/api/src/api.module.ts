@@ -15,12 +15,12 @@ import {
 import { DatabaseModule } from '@accounts/database';
 import { MailQueueModule } from '@accounts/mail/outbox';
 import { AuthHttpModule } from './auth/auth-http.module';
-import { QueueDashboardModule } from './dashboard/queue-dashboard.module';
-import { HealthModule } from './health/health.module';
+import { QueueDashboardModule } from './ops/dashboard/queue-dashboard.module';
+import { HealthModule } from './ops/health/health.module';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { apiRequestLogging } from './http/request-logging';
 import { createValidationPipe } from './http/validation.pipe';
-import { MetricsModule } from './metrics/metrics.module';
+import { MetricsModule } from './ops/metrics/metrics.module';
 import { UsersHttpModule } from './users/users-http.module';
 import { WebPagesModule } from './web/web-pages.module';
 

@@ -20,7 +20,7 @@ import { RegisterDto } from './dto/register.dto';
 import { ResetPasswordDto } from './dto/reset-password.dto';
 import { AcceptedResponse, ConfirmationRequiredResponse, RegisteredResponse, SessionResponse, SignedInResponse, UserResponse } from './dto/responses.dto';
 import { API_PREFIX } from '../api-prefix';
-import { BEARER_AUTH } from '../docs/openapi';
+import { BEARER_AUTH } from '../ops/docs/openapi';
 import { ApiProblems, BODY_PROBLEMS, SERVER_PROBLEMS } from '../http/problem.openapi';
 import { AuthPerIpLimitGuard, TokenGuessLimitInterceptor } from './rate-limit.guards';
 import { ClientMeta, CurrentPrincipal } from './request-context.decorators';

@@ -5,7 +5,7 @@ import { UsersService } from '@accounts/users';
 import { API_PREFIX } from '../api-prefix';
 import { UserResponse } from '../auth/dto/responses.dto';
 import { CurrentPrincipal } from '../auth/request-context.decorators';
-import { BEARER_AUTH } from '../docs/openapi';
+import { BEARER_AUTH } from '../ops/docs/openapi';
 import { ApiProblems, SERVER_PROBLEMS } from '../http/problem.openapi';
 
 @ApiTags('users')

@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse
 import { HealthCheckService, MikroOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { RedisHealthIndicator } from '@accounts/redis';
-import { ApiProblems, SERVER_PROBLEMS } from '../http/problem.openapi';
+import { ApiProblems, SERVER_PROBLEMS } from '../../http/problem.openapi';
 
 const CHECK_TIMEOUT_MS = 2_000;
 

@@ -9,9 +9,9 @@ import type { FastifyRequest } from 'fastify';
 import { adminConfig } from '@accounts/config';
 import { MAIL_QUEUE } from '@accounts/mail/contract';
 import { MailQueueModule } from '@accounts/mail/outbox';
-import { relaxedCsp } from '../http/relaxed-csp.policy';
-import { OpsListener } from '../ops/ops.listener';
-import { OpsModule } from '../ops/ops.module';
+import { relaxedCsp } from '../../http/relaxed-csp.policy';
+import { OpsListener } from '../ops.listener';
+import { OpsModule } from '../ops.module';
 import { basicAuth } from './basic-auth';
 
 export const DASHBOARD_PATH = '/admin/queues';

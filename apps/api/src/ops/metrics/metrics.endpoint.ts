@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { serveMetrics } from '@accounts/config';
-import { OpsListener } from '../ops/ops.listener';
+import { OpsListener } from '../ops.listener';
 import { ApiMetrics } from './api.metrics';
 
 /**

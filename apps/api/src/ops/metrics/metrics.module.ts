@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@accounts/auth';
-import { OpsModule } from '../ops/ops.module';
+import { OpsModule } from '../ops.module';
 import { ApiMetrics } from './api.metrics';
 import { MetricsEndpoint } from './metrics.endpoint';
 

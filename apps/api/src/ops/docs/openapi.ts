@@ -4,9 +4,9 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject, type SchemaObject } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { appConfig, authConfig } from '@accounts/config';
-import { NEW_PASSWORD_FIELDS } from '../auth/dto/field-rules.decorators';
-import { relaxedCsp } from '../http/relaxed-csp.policy';
-import { OpsListener } from '../ops/ops.listener';
+import { NEW_PASSWORD_FIELDS } from '../../auth/dto/field-rules.decorators';
+import { relaxedCsp } from '../../http/relaxed-csp.policy';
+import { OpsListener } from '../ops.listener';
 
 /** The name of the bearer scheme in the document (`@ApiBearerAuth(BEARER_AUTH)`). */
 export const BEARER_AUTH = 'bearer';
