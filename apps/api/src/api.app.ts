@@ -6,13 +6,13 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import handlebars from 'handlebars';
 import { appConfig, createNestApp, databaseConfig, httpConfig, redactUrl, validateConfig } from '@accounts/config';
 import { databaseUnreachableReason } from '@accounts/database';
-import { API_PREFIX } from './api-prefix';
+import { API_PREFIX } from './api-prefix.constant';
 import { API_CONFIG, ApiModule } from './api.module';
-import { serveDocs } from './ops/docs/openapi';
+import { serveDocs } from './ops/docs/openapi.docs';
 import { parseJsonBody } from './http/json-body.parser';
-import { problem } from './http/problem';
+import { problem } from './http/problem.document';
 import { sendProblem } from './http/problem-details.filter';
-import { echoRequestId, requestIdFor } from './http/request-logging';
+import { echoRequestId, requestIdFor } from './http/request-logging.config';
 import { countHttpRequests } from './ops/metrics/http.metrics';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;

@@ -14,12 +14,12 @@ import {
   InvalidCredentialsError,
   WrongCurrentPasswordError,
 } from './auth.errors';
-import { clientSource } from './client-source';
+import { clientSource } from './client-source.util';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
 import { RateLimits } from './rate-limits.service';
 import { SecurityEvents } from './security-events.service';
-import type { SessionMeta } from './session-meta';
+import type { SessionMeta } from './session-meta.util';
 import type { Session } from './session.entity';
 import { SessionsService, type SessionView } from './sessions.service';
 

@@ -5,7 +5,7 @@ export { BrowserCredentialsService, type BrowserSession } from './browser-creden
 export { AccessTokenService, type Principal } from './access-token.service';
 export { JwtAuthGuard, type AuthenticatedRequest } from './jwt-auth.guard';
 export { PASSWORD_MAX_LENGTH, type PasswordOwner } from './password.policy';
-export type { SessionMeta } from './session-meta';
+export type { SessionMeta } from './session-meta.util';
 export * from './auth.errors';
 export { RateLimits, type LimitName } from './rate-limits.service';
 export { SecurityEvents, type SecurityEvent, type SecurityEventFields, type SecurityEventObserver } from './security-events.service';

@@ -7,7 +7,7 @@ import { queueConfig, rateLimitConfig, type Limit } from '@accounts/config';
 import { redisOptions } from '@accounts/redis';
 import { InvalidTokenError } from '@accounts/tokens';
 import { TooManyRequestsError } from './auth.errors';
-import { clientSource } from './client-source';
+import { clientSource } from './client-source.util';
 import { SecurityEvents } from './security-events.service';
 
 type ConfiguredLimit = Exclude<keyof ConfigType<typeof rateLimitConfig>, 'enabled'>;

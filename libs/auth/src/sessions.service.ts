@@ -5,9 +5,9 @@ import { authConfig } from '@accounts/config';
 import { generateSecretToken, hashSecretToken } from '@accounts/tokens';
 import type { User } from '@accounts/users';
 import { InvalidRefreshTokenError, SessionNotFoundError } from './auth.errors';
-import { clientSource } from './client-source';
+import { clientSource } from './client-source.util';
 import { RefreshToken } from './refresh-token.entity';
-import { cleanSessionMeta, type SessionMeta } from './session-meta';
+import { cleanSessionMeta, type SessionMeta } from './session-meta.util';
 import { SecurityEvents } from './security-events.service';
 import { Session } from './session.entity';
 

@@ -12,5 +12,5 @@ export { configModuleFor } from './config.module';
 export { CONFIG_VARIABLES, configVariablesOf, type ConfigProcess, type ConfigVariable } from './config-variables';
 export { createRootLogger, loggingModuleFor, REDACTED_PATHS } from './logging.module';
 export { createNestApp, validateConfig } from './startup';
-export { withinDeadline } from './deadline';
+export { withinDeadline } from './deadline.util';
 export { serveMetrics } from './metrics.route';

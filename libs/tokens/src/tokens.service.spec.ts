@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { User } from '@accounts/users';
 import { TokenPurpose } from './one-time-token.entity';
-import { hashSecretToken } from './secret-token';
+import { hashSecretToken } from './secret-token.util';
 import { InvalidTokenError } from './tokens.errors';
 import { TokensService } from './tokens.service';
 

@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import type { User } from '@accounts/users';
 import { OneTimeToken, TokenPurpose } from './one-time-token.entity';
-import { generateSecretToken, hashSecretToken } from './secret-token';
+import { generateSecretToken, hashSecretToken } from './secret-token.util';
 import { InvalidTokenError } from './tokens.errors';
 
 /** What spending a token yields. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Entity, EntityRepositoryType, PrimaryKey, Property } from '@mikro-orm/core';
-import { canonicalEmail, normalizeEmail } from './email';
+import { canonicalEmail, normalizeEmail } from './email.util';
 import { UserRepository } from './user.repository';
 
 @Entity({ tableName: 'users', repository: () => UserRepository })

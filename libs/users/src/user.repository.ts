@@ -1,5 +1,5 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
-import { canonicalEmail } from './email';
+import { canonicalEmail } from './email.util';
 import type { User } from './user.entity';
 
 export class UserRepository extends EntityRepository<User> {

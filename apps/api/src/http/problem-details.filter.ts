@@ -15,7 +15,7 @@ import {
 } from '@accounts/auth';
 import { InvalidTokenError } from '@accounts/tokens';
 import { ForbiddenJsonKeyError, MalformedJsonError } from './json-body.parser';
-import { problem, ValidationFailedException, type Problem } from './problem';
+import { problem, ValidationFailedException, type Problem } from './problem.document';
 
 type ErrorClass = new (...args: never[]) => Error;
 

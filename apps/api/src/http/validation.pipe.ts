@@ -1,5 +1,5 @@
 import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
-import { ValidationFailedException } from './problem';
+import { ValidationFailedException } from './problem.document';
 
 /** Every body we accept is an object of strings; anything deeper than this is refused unread. */
 export const MAX_BODY_DEPTH = 8;

@@ -2,10 +2,10 @@ import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { JwtAuthGuard, type Principal } from '@accounts/auth';
 import { UsersService } from '@accounts/users';
-import { API_PREFIX } from '../api-prefix';
+import { API_PREFIX } from '../api-prefix.constant';
 import { UserResponse } from '../auth/dto/responses.dto';
 import { CurrentPrincipal } from '../auth/request-context.decorators';
-import { BEARER_AUTH } from '../ops/docs/openapi';
+import { BEARER_AUTH } from '../ops/docs/openapi.docs';
 import { ApiProblems, SERVER_PROBLEMS } from '../http/problem.openapi';
 
 @ApiTags('users')

@@ -52,7 +52,7 @@ export const NEW_PASSWORD_FIELDS: Array<[schema: string, property: string]> = []
 
 /**
  * Documents a property that sets a password. Its minLength is PASSWORD_MIN_LENGTH, which only the
- * configuration knows: the document builder fills it in (apps/api/src/ops/docs/openapi.ts).
+ * configuration knows: the document builder fills it in (apps/api/src/ops/docs/openapi.docs.ts).
  */
 export function ApiNewPassword(description: string): PropertyDecorator {
   return (target, property) => {

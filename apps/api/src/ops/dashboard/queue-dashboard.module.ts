@@ -12,7 +12,7 @@ import { MailQueueModule } from '@accounts/mail/outbox';
 import { relaxedCsp } from '../../http/relaxed-csp.policy';
 import { OpsListener } from '../ops.listener';
 import { OpsModule } from '../ops.module';
-import { basicAuth } from './basic-auth';
+import { basicAuth } from './basic-auth.check';
 
 export const DASHBOARD_PATH = '/admin/queues';
 

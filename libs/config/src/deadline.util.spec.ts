@@ -1,4 +1,4 @@
-import { withinDeadline } from './deadline';
+import { withinDeadline } from './deadline.util';
 
 describe('withinDeadline', () => {
   beforeEach(() => jest.useFakeTimers());

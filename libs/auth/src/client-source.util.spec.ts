@@ -1,4 +1,4 @@
-import { clientSource } from './client-source';
+import { clientSource } from './client-source.util';
 
 describe('clientSource (the per-IP limits key)', () => {
   it('keeps an IPv4 address as it is', () => {
