@@ -229,16 +229,21 @@ describe('registration with email confirmation on', () => {
     expect((await stack.api.post('/auth/login', { email, password })).status).toBe(200);
   });
 
-  it('sends a fresh link when an unconfirmed address registers again; the old link is superseded', async () => {
+  it('sends a fresh link when an unconfirmed address registers again; the old link is superseded, the new one asks for the password', async () => {
     const email = uniqueEmail('again');
     const password = strongPassword();
     await stack.api.post('/auth/register', { email, password });
     const first = linkIn(await stack.sink.waitFor(to(email)));
-    await stack.api.post('/auth/register', { email, password: strongPassword() });
-    const second = linkIn(await stack.sink.waitFor((m) => to(email)(m) && !m.text.includes(first.token)));
+    const again = strongPassword();
+    await stack.api.post('/auth/register', { email, password: again });
+    const secondMail = await stack.sink.waitFor((m) => to(email)(m) && !m.text.includes(first.token));
+    expect(secondMail.text).toMatch(/choose a new password/i);
+    const second = linkIn(secondMail);
 
     expect((await stack.api.post('/auth/email/confirm', { token: first.token })).status).toBe(400);
-    expect((await stack.api.post('/auth/email/confirm', { token: second.token })).status).toBe(200);
+    expect((await stack.api.post('/auth/email/confirm', { token: second.token })).status).toBe(400);
+    expect((await stack.api.post('/auth/email/confirm', { token: second.token, password: again })).status).toBe(200);
+    expect((await stack.api.post('/auth/login', { email, password: again })).status).toBe(200);
   });
 
   it('resends a link to unconfirmed accounts only, answering 202 for every address', async () => {

@@ -44,7 +44,8 @@ describe('security: pages are never cached', () => {
 
     await record('GET /forgot-password', 200, visitor.request('GET', '/forgot-password'));
     await record('POST /forgot-password', 200, visitor.form('/forgot-password', { email: uniqueEmail('no-store') }));
-    await record('GET /confirm-email', 200, visitor.request('GET', `/confirm-email?token=${BOGUS_TOKEN}`));
+    // An unknown token: the GET peeks it and shows the invalid-link page (400), without spending anything.
+    await record('GET /confirm-email', 400, visitor.request('GET', `/confirm-email?token=${BOGUS_TOKEN}`));
     await record('POST /confirm-email', 400, visitor.form('/confirm-email', { token: BOGUS_TOKEN }));
     await record('POST /confirm-email/resend', 200, visitor.form('/confirm-email/resend', { email: uniqueEmail('no-store') }));
     await record('GET /reset-password', 200, visitor.request('GET', `/reset-password?token=${BOGUS_TOKEN}`));

@@ -1,4 +1,5 @@
 import { hashSecretToken } from '@accounts/tokens';
+import { ApiClient } from '../support/api-client';
 import { expectProblem, nextMail, requestConfirmationToken, requestResetToken, signIn } from '../support/security';
 import { linkIn, startStack, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
@@ -32,8 +33,10 @@ describe('security: account pre-hijacking', () => {
     const victimPassword = strongPassword();
     await register(email, attackerPassword);
 
+    // A repeat registration cannot tell the owner from a rival claimant: its link asks for the password.
     const victimLink = await register(email, victimPassword);
-    expect((await confirm(victimLink)).status).toBe(200);
+    expectProblem(await confirm(victimLink), 400, 'VALIDATION_FAILED');
+    expect((await confirm(victimLink, victimPassword)).status).toBe(200);
 
     expectProblem(await login(email, attackerPassword), 401, 'INVALID_CREDENTIALS');
     expect((await login(email, victimPassword)).status).toBe(200);
@@ -52,7 +55,7 @@ describe('security: account pre-hijacking', () => {
     // The later registration superseded the victim's link; the victim registers again.
     expectProblem(await confirm(firstLink), 400, 'INVALID_TOKEN');
     const secondLink = await register(email, victimPassword);
-    expect((await confirm(secondLink)).status).toBe(200);
+    expect((await confirm(secondLink, victimPassword)).status).toBe(200);
 
     expectProblem(await login(email, attackerPassword), 401, 'INVALID_CREDENTIALS');
     expect((await login(email, victimPassword)).status).toBe(200);
@@ -94,7 +97,7 @@ describe('security: account pre-hijacking', () => {
 
     it('leaves the victim with their own password when they register again and use the newest mail', async () => {
       const { email, attackerPassword, victimPassword } = await attack('prehijack-attack-register');
-      expect((await confirm(await register(email, victimPassword))).status).toBe(200);
+      expect((await confirm(await register(email, victimPassword), victimPassword)).status).toBe(200);
 
       expectProblem(await login(email, attackerPassword), 401, 'INVALID_CREDENTIALS');
       expect((await login(email, victimPassword)).status).toBe(200);
@@ -202,7 +205,7 @@ describe('security: account pre-hijacking', () => {
     let unconfirmedStack: Stack;
     beforeAll(async () => {
       // Same database, confirmation off: accounts registered here are usable at once.
-      unconfirmedStack = await startStack({ env: { EMAIL_CONFIRMATION_REQUIRED: 'false' }, withoutWorker: true });
+      unconfirmedStack = await startStack({ env: { EMAIL_CONFIRMATION_REQUIRED: 'false' } });
     });
     afterAll(() => unconfirmedStack.close());
 
@@ -214,12 +217,80 @@ describe('security: account pre-hijacking', () => {
 
       const victimPassword = strongPassword();
       const victimLink = await register(email, victimPassword);
-      expect((await confirm(victimLink)).status).toBe(200);
+      expect((await confirm(victimLink, victimPassword)).status).toBe(200);
 
       expect((await unconfirmedStack.api.get('/users/me', attacker.accessToken)).status).toBe(401);
       expectProblem(await unconfirmedStack.api.post('/auth/refresh', { refreshToken: attacker.refreshToken }), 401, 'INVALID_REFRESH_TOKEN');
       expectProblem(await login(email, attackerPassword), 401, 'INVALID_CREDENTIALS');
       expect((await login(email, victimPassword)).status).toBe(200);
     });
+    it("does not bring an old password back through a confirmation link asked for on the account page before a password change", async () => {
+      const email = uniqueEmail('prehijack-change');
+      const oldPassword = strongPassword();
+      expect((await unconfirmedStack.api.post('/auth/register', { email, password: oldPassword })).status).toBe(201);
+      // Someone who knows the old password signs in on the pages and asks for a link carrying it.
+      const browser = new ApiClient(unconfirmedStack.api.baseUrl);
+      expect((await browser.form('/login', { email, password: oldPassword })).status).toBe(303);
+      const mail = nextMail(unconfirmedStack.sink, email, /confirm/i);
+      expect((await browser.form('/account/confirmation', {})).status).toBe(303);
+      const staleLink = linkIn(await mail).token;
+
+      const owner = await signIn(unconfirmedStack, email, oldPassword);
+      const newPassword = strongPassword();
+      const changed = await unconfirmedStack.api.post('/auth/password/change', { currentPassword: oldPassword, newPassword }, owner.accessToken);
+      expect(changed.status).toBe(204);
+
+      expectProblem(await confirm(staleLink), 400, 'INVALID_TOKEN');
+      expectProblem(await unconfirmedStack.api.post('/auth/login', { email, password: oldPassword }), 401, 'INVALID_CREDENTIALS');
+      expect((await unconfirmedStack.api.post('/auth/login', { email, password: newPassword })).status).toBe(200);
+    });
+  });
+});
+
+/** The per-address mail cap on: an attacker can hold back the owner's own mail (SPEC §7). */
+describe('security: account pre-hijacking under the mail cap', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      env: { EMAIL_CONFIRMATION_REQUIRED: 'true', RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_MAIL_PER_ADDRESS: '3/1h', RATE_LIMIT_AUTH_PER_IP: '1000/15m' },
+    });
+  });
+  afterAll(() => stack.close());
+
+  const confirm = (token: string, password?: string) => stack.api.post('/auth/email/confirm', password === undefined ? { token } : { token, password });
+  const login = (email: string, password: string) => stack.api.post('/auth/login', { email, password });
+
+  it("leaves no claim's link alive once the owner registers, even when the cap holds back the owner's mail", async () => {
+    const email = uniqueEmail('prehijack-cap');
+    const attackerPassword = strongPassword();
+    // The attacker registers three times within the hour: the cap is used up, the owner gets no mail.
+    const links: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const mail = nextMail(stack.sink, email, /confirm/i);
+      expect((await stack.api.post('/auth/register', { email, password: attackerPassword })).status).toBe(202);
+      links.push(linkIn(await mail).token);
+    }
+    const victimPassword = strongPassword();
+    expect((await stack.api.post('/auth/register', { email, password: victimPassword })).status).toBe(202);
+
+    // The owner's registration, held back, still superseded every claim's link: none activates anything.
+    for (const link of links) expectProblem(await confirm(link), 400, 'INVALID_TOKEN');
+    expectProblem(await login(email, attackerPassword), 403, 'EMAIL_NOT_CONFIRMED');
+    expectProblem(await login(email, victimPassword), 401, 'INVALID_CREDENTIALS');
+  });
+
+  it("kills a claim's link when the cap holds back the owner's registration mail", async () => {
+    const email = uniqueEmail('prehijack-cap-first');
+    // Mail for an unknown address is counted but never sent: two requests use up most of the cap.
+    for (let i = 0; i < 2; i++) expect((await stack.api.post('/auth/password/forgot', { email })).status).toBe(202);
+    const attackerPassword = strongPassword();
+    const mail = nextMail(stack.sink, email, /confirm/i);
+    expect((await stack.api.post('/auth/register', { email, password: attackerPassword })).status).toBe(202);
+    const claimLink = linkIn(await mail).token;
+
+    const victimPassword = strongPassword();
+    expect((await stack.api.post('/auth/register', { email, password: victimPassword })).status).toBe(202);
+    expectProblem(await confirm(claimLink), 400, 'INVALID_TOKEN');
+    expectProblem(await login(email, attackerPassword), 403, 'EMAIL_NOT_CONFIRMED');
   });
 });

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { MAIL_QUEUE } from '@accounts/mail/contract';
 import { ApiClient } from '../support/api-client';
+import { waitUntil } from '../support/polling';
 import { PrivateRedis } from '../support/private-redis';
 import { linkIn, startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
@@ -225,6 +229,10 @@ describe('limits while Redis is down', () => {
   });
   afterAll(async () => {
     await redis.start();
+    // The API's queue closes its Redis connection on shutdown, which BullMQ refuses while that
+    // connection is still down: wait until it is back.
+    await waitUntil(async () => (await stack.api.request('GET', '/health/ready')).body.checks.redis === 'up', 10_000, 'Redis back');
+    await stack.apiApp.get<Queue>(getQueueToken(MAIL_QUEUE)).waitUntilReady();
     await stack.close();
     await redis.stop();
   });

@@ -59,7 +59,9 @@ export class ApiClient {
    * rendered into it (unless the fields bring their own `_csrf`).
    */
   async form(path: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
-    const withCsrf = '_csrf' in fields ? fields : { ...fields, _csrf: await this.csrfToken() };
+    // Signed-in forms (the account page's and sign-out) carry a token bound to the session.
+    const signedInForm = path.startsWith('/account') || path === '/logout';
+    const withCsrf = '_csrf' in fields ? fields : { ...fields, _csrf: await this.csrfToken(signedInForm ? '/account' : '/forgot-password') };
     return this.request('POST', path, {
       body: new URLSearchParams(withCsrf).toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -67,15 +69,13 @@ export class ApiClient {
   }
 
   /**
-   * A CSRF token as a form of ours carries it, read from a rendered page: the account page while
-   * signed in (its tokens are bound to the session), else an anonymous page.
+   * A CSRF token as a form of ours carries it, read from a rendered page: an anonymous page's by
+   * default, the account page's (bound to the session) for signed-in forms.
    */
-  async csrfToken(from?: '/account' | '/forgot-password'): Promise<string> {
-    const signedIn = [...this.cookies.keys()].some((name) => name.endsWith('accounts_session'));
-    const path = from ?? (signedIn ? '/account' : '/forgot-password');
-    const page = await this.request<string>('GET', path);
+  async csrfToken(from: '/account' | '/forgot-password' = '/forgot-password'): Promise<string> {
+    const page = await this.request<string>('GET', from);
     const match = /name="_csrf" value="([^"]+)"/.exec(page.body);
-    if (!match) throw new Error(`No CSRF token on ${path}`);
+    if (!match) throw new Error(`No CSRF token on ${from}`);
     return match[1];
   }
 

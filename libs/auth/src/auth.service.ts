@@ -86,7 +86,7 @@ export class AuthService {
         const existing = await em.getRepository(User).findByEmailHeld(input.email);
         if (existing) {
           if (!confirm) throw new EmailTakenError();
-          if (mailAllowed) await this.noticeRepeatedRegistration(em, existing, passwordHash);
+          await this.noticeRepeatedRegistration(em, existing, mailAllowed);
           return { status: 'confirmation_required' as const };
         }
         const user = new User(input.email, passwordHash, input.name ?? null);
@@ -255,6 +255,8 @@ export class AuthService {
       const fresh = await em.findOneOrFail(User, user.id);
       fresh.passwordHash = passwordHash;
       await this.tokens.revokeOutstanding(em, fresh.id, TokenPurpose.PasswordReset);
+      // A pending confirmation link may carry the old password (the signed-in resend): it must not bring it back.
+      await this.tokens.revokeOutstanding(em, fresh.id, TokenPurpose.EmailConfirmation);
       await this.sessions.revokeAll(em, fresh.id, principal.sessionId);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(fresh), via: 'change' as const }));
     });
@@ -319,16 +321,20 @@ export class AuthService {
   }
 
   /**
-   * A confirmed address gets a notice and keeps its password. An unconfirmed one is only a claim:
-   * the repeat registration's password travels only on the fresh link (superseding the older
-   * ones), and becomes active only if whoever reads the inbox uses that link. The account's own
-   * password stays the first registrant's, so signing in tells nobody whether someone registered since.
+   * A confirmed address gets a notice and keeps its password. An unconfirmed one is only a claim,
+   * and a repeat registration cannot tell the owner from someone racing them for the address: its
+   * link carries no password (whoever confirms chooses one), and it supersedes the older links even
+   * when the per-address mail cap holds its own mail back, so no earlier claimant's password can be
+   * activated by a link the owner takes for theirs. The account's own password stays the first
+   * registrant's, so signing in tells nobody whether someone registered since.
    */
-  private async noticeRepeatedRegistration(em: EntityManager, existing: User, passwordHash: string): Promise<void> {
+  private async noticeRepeatedRegistration(em: EntityManager, existing: User, mailAllowed: boolean): Promise<void> {
     if (existing.emailConfirmed) {
-      this.outbox.record(em, 'user.registration-attempted', () => recipient(existing));
+      if (mailAllowed) this.outbox.record(em, 'user.registration-attempted', () => recipient(existing));
+    } else if (mailAllowed) {
+      await this.requestConfirmation(em, existing, null);
     } else {
-      await this.requestConfirmation(em, existing, passwordHash);
+      await this.tokens.revokeOutstanding(em, existing.id, TokenPurpose.EmailConfirmation);
     }
   }
 

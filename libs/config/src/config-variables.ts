@@ -61,7 +61,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'OUTBOX_RETENTION', default: '7d', processes: api, description: 'published outbox events are deleted once older than this' },
 
   { name: 'WORKER_PORT', default: '3001', processes: worker, description: 'health and metrics port of the mail worker' },
-  { name: 'SMTP_URL', default: null, processes: worker, description: '`smtp://user:pass@host:587`; unset writes `.eml` files to MAIL_OUTBOX_DIR' },
+  { name: 'SMTP_URL', default: null, processes: worker, description: '`smtp://user:pass@host:587`; unset writes `.eml` files to MAIL_OUTBOX_DIR (production: only when MAIL_OUTBOX_DIR is set)' },
   { name: 'SMTP_ALLOW_PLAINTEXT', default: 'false', processes: worker, description: 'production requires TLS (`smtps://` or STARTTLS on `smtp://`); `true` allows plaintext SMTP (a local relay, Mailpit)' },
   { name: 'MAIL_OUTBOX_DIR', default: 'var/mail', processes: worker, description: 'where messages go without SMTP_URL' },
   { name: 'MAIL_FROM', default: 'Accounts <no-reply@localhost>', processes: worker, description: 'sender' },

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminConfig } from './admin.config';
 import { authConfig } from './auth.config';
@@ -108,9 +108,10 @@ describe('secrets published in the repository', () => {
     expect(load(adminConfig, { NODE_ENV: 'development', ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'compose-example-dashboard-password' }).dashboard).toBeDefined();
   });
 
-  it('knows every secret the README, .env.example, docker-compose.yml and the test environment write down', () => {
+  it('knows every secret the README, docs/, .env.example, docker-compose.yml and the test environment write down', () => {
     const root = join(__dirname, '..', '..', '..');
-    const files = ['README.md', '.env.example', 'docker-compose.yml', 'test/support/test-env.ts'];
+    const docs = readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`);
+    const files = ['README.md', ...docs, '.env.example', 'docker-compose.yml', 'test/support/test-env.ts'];
     const written = files.flatMap((file) =>
       [...readFileSync(join(root, file), 'utf8').matchAll(/\b(?:JWT_SECRET|PAYLOAD_KEY|ADMIN_PASSWORD)\b['"`]?[ \t]*[:=][ \t]*['"`]?([^\s'"`]+(?: [^\s'"`]+)*)/g)]
         .map((match) => match[1])

@@ -42,6 +42,14 @@ describe('mail config: SMTP transport security', () => {
   });
 
   it('has no transport security to decide without SMTP_URL (.eml files)', () => {
-    expect(load({}).smtpRequireTls).toBe(false);
+    expect(load({ MAIL_OUTBOX_DIR: 'var/mail' }).smtpRequireTls).toBe(false);
+  });
+
+  it('writes messages to files in production only when MAIL_OUTBOX_DIR says where (they hold live links)', () => {
+    expect(() => load({})).toThrow(/^SMTP_URL is required in production/);
+    expect(() => load({ NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(load({ MAIL_OUTBOX_DIR: '/var/spool/accounts' }).outboxDir).toBe('/var/spool/accounts');
+    expect(load({ NODE_ENV: 'development' }).smtpUrl).toBeUndefined();
+    expect(load({ NODE_ENV: 'test' }).outboxDir).toBe('var/mail');
   });
 });

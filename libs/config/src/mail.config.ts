@@ -11,6 +11,10 @@ const TLS_DOWNGRADES = ['secure', 'requireTLS', 'ignoreTLS', 'opportunisticTLS',
 export const mailConfig = registerAs('mail', () => {
   const env = new Env();
   const smtp = env.raw('SMTP_URL') === undefined ? undefined : env.url('SMTP_URL', undefined, ['smtp', 'smtps']);
+  // Files hold live links: production writes them only when told where, never by default.
+  if (env.isProduction && smtp === undefined && env.raw('MAIL_OUTBOX_DIR') === undefined) {
+    throw new ConfigError('SMTP_URL is required in production (or set MAIL_OUTBOX_DIR to write messages, with their live links, to files)');
+  }
   return {
     port: env.int('WORKER_PORT', 3001, { min: 0, max: 65535 }),
     /** Unset: messages are written as .eml files to `outboxDir` instead of being sent. */
