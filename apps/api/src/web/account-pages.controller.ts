@@ -18,7 +18,10 @@ import { LoginDto } from '../auth/dto/login.dto';
 import { clientMeta } from '../auth/request-context.decorators';
 import { RegisterDto } from '../auth/dto/register.dto';
 import { PageErrorsFilter } from './page-errors.filter';
-import { BrowserSessions, field, FormGuard, NoStorePages, retryDelayInWords, SignedInFormGuard, type Form } from './page-support';
+import { BrowserSessions } from './browser-sessions.service';
+import { FormGuard, SignedInFormGuard } from './form.guards';
+import { NoStorePages } from './no-store-pages.interceptor';
+import { field, retryDelayInWords, type Form } from './page-form.util';
 
 type FieldErrors = Record<string, string>;
 

@@ -7,7 +7,10 @@ import { AuthService, ConfirmationPasswordError, PasswordTooWeakError, RateLimit
 import { InvalidTokenError } from '@accounts/tokens';
 import { isAcceptableEmail } from '../auth/dto/field-rules.decorators';
 import { PageErrorsFilter } from './page-errors.filter';
-import { BrowserSessions, field, FormGuard, NoStorePages, type Form } from './page-support';
+import { BrowserSessions } from './browser-sessions.service';
+import { FormGuard } from './form.guards';
+import { NoStorePages } from './no-store-pages.interceptor';
+import { field, type Form } from './page-form.util';
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,512}$/;
 const STYLESHEET = readFileSync(join(__dirname, 'assets', 'site.css'));

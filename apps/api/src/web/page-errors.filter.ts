@@ -2,7 +2,8 @@ import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter 
 import type { FastifyReply } from 'fastify';
 import { TooManyRequestsError } from '@accounts/auth';
 import { isDatabaseUnavailable, logServerFailure, RETRY_AFTER_UNAVAILABLE_SECONDS } from '../http/problem-details.filter';
-import { InvalidCsrfTokenError, retryDelayInWords } from './page-support';
+import { InvalidCsrfTokenError } from './browser-sessions.service';
+import { retryDelayInWords } from './page-form.util';
 
 /** Pages answer in HTML and in words, never with a problem document or a raw code. */
 @Catch()

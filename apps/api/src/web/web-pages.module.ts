@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '@accounts/auth';
 import { AccountPagesController } from './account-pages.controller';
 import { LinkPagesController } from './link-pages.controller';
-import { BrowserSessions, FormGuard, SignedInFormGuard } from './page-support';
+import { BrowserSessions } from './browser-sessions.service';
+import { FormGuard, SignedInFormGuard } from './form.guards';
 
 /** The server-rendered pages (sign-in, registration, links from emails, the account page). */
 @Module({

@@ -1,37 +1,10 @@
 import Tokens from '@fastify/csrf';
-import { Inject, Injectable, type CallHandler, type CanActivate, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BrowserCredentialsService, RateLimits, type BrowserSession, type Session, type SignedIn, type TooManyRequestsError } from '@accounts/auth';
+import { BrowserCredentialsService, type BrowserSession, type Session, type SignedIn } from '@accounts/auth';
 import { appConfig } from '@accounts/config';
-
-/** A submitted HTML form: every field may be missing or of the wrong type. */
-export type Form = Record<string, unknown> | undefined;
-
-export function field(form: Form, name: string): string {
-  const value = form?.[name];
-  return typeof value === 'string' ? value : '';
-}
-
-/** `3 minutes`: when a throttled visitor may try again. */
-export function retryDelayInWords(error: TooManyRequestsError): string {
-  const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
-  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
-}
-
-/**
- * Every page answer is personal (CSRF secrets, session cookies, tokens in forms, signed-in data):
- * no cache, shared or not, may keep one. A route that declares a Cache-Control of its own (the
- * stylesheet) keeps it. Errors get theirs from PageErrorsFilter.
- */
-@Injectable()
-export class NoStorePages implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler) {
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
-    if (!reply.hasHeader('cache-control')) reply.header('Cache-Control', 'no-store');
-    return next.handle();
-  }
-}
+import type { Form } from './page-form.util';
 
 /** A form POST without a valid CSRF token (forged, or a page left open across a restart). */
 export class InvalidCsrfTokenError extends Error {
@@ -132,41 +105,5 @@ export class BrowserSessions {
     const token = form?._csrf;
     if (typeof secret !== 'string' || typeof token !== 'string') return false;
     return session ? this.sessionCsrf.verify(secret, token, session.id) : this.anonymousCsrf.verify(secret, token);
-  }
-}
-
-/** Every anonymous form POST: a valid CSRF token, and the same per-IP limit as the API's /auth/*. */
-@Injectable()
-export class FormGuard implements CanActivate {
-  constructor(
-    private readonly browser: BrowserSessions,
-    private readonly limits: RateLimits,
-  ) {}
-
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    if (!this.browser.verifyCsrf(request, request.body as Form)) throw new InvalidCsrfTokenError();
-    await this.limits.consume('authPerIp', request.ip);
-    return true;
-  }
-}
-
-/**
- * Every signed-in form POST: a CSRF token bound to this browser's session, and the per-IP limit.
- * Without a live session there is nothing to act on; the handler sends the browser to sign in.
- */
-@Injectable()
-export class SignedInFormGuard implements CanActivate {
-  constructor(
-    private readonly browser: BrowserSessions,
-    private readonly limits: RateLimits,
-  ) {}
-
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const current = await this.browser.current(request, context.switchToHttp().getResponse<FastifyReply>());
-    if (current && !this.browser.verifyCsrf(request, request.body as Form, current.session)) throw new InvalidCsrfTokenError();
-    await this.limits.consume('authPerIp', request.ip);
-    return true;
   }
 }
