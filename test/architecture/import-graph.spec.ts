@@ -100,6 +100,18 @@ describe('architecture: the import graph', () => {
     expect(cycles).toEqual([]);
   });
 
+  it('loads no ORM and no database driver in the mail worker, directly or through a lib', () => {
+    const reached = new Set<string>();
+    const visit = (file: string) => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const target of graph.get(file) ?? []) visit(target);
+    };
+    for (const file of files.filter((f) => f.startsWith('apps/mail-worker/'))) visit(file);
+    const database = [...reached].filter((file) => /(?:from|import|require\()\s*'(@mikro-orm\/[^']+|pg)'/.test(readFileSync(join(ROOT, file), 'utf8')));
+    expect(database).toEqual([]);
+  });
+
   it('knows every part it finds', () => {
     expect([...new Set(files.map(partOf))].filter((part) => !(part in ALLOWED))).toEqual([]);
   });
