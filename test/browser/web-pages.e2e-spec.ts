@@ -7,6 +7,14 @@ import { strongPassword, uniqueEmail } from '../support/unique';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(__dirname, '..', 'artifacts', 'screenshots');
 
+/** Debian's Chromium, headless; no background networking, which this machine's closed network refuses. */
+function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run'],
+  });
+}
+
 /** The pages as a person uses them: headless Chromium with JavaScript off, real email. */
 describe('web pages in a browser', () => {
   let stack: Stack;
@@ -17,10 +25,7 @@ describe('web pages in a browser', () => {
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     stack = await startStack({ env: { EMAIL_CONFIRMATION_REQUIRED: 'true' } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -240,10 +245,7 @@ describe('the account page of an unconfirmed address', () => {
 
   beforeAll(async () => {
     stack = await startStack({ env: { EMAIL_CONFIRMATION_REQUIRED: 'false' } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 720, height: 760 } });
     page = await context.newPage();
   });
