@@ -1,4 +1,5 @@
 import type { ApiResponse } from '../support/api-client';
+import { captureOutput } from '../support/captured-output';
 import { expectNoInternals, expectProblem } from '../support/security';
 import { startStack, to, type Stack } from '../support/stack';
 import { TEST_DATABASE_URL } from '../support/test-env';
@@ -16,19 +17,33 @@ const PROMPTLY_MS = 8_000;
 describe('fault 6: PostgreSQL unreachable', () => {
   let proxy: TcpProxy;
   let stack: Stack;
+  let output: ReturnType<typeof captureOutput>;
   beforeAll(async () => {
+    output = captureOutput();
     const target = new URL(TEST_DATABASE_URL);
     proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
     const proxied = new URL(TEST_DATABASE_URL);
     proxied.hostname = '127.0.0.1';
     proxied.port = String(proxy.port);
-    stack = await startStack({ env: { DATABASE_URL: proxied.toString() } });
+    // Warnings on: the database's notices about dropped connections are what the logs are checked for.
+    stack = await startStack({ env: { DATABASE_URL: proxied.toString(), LOG_LEVEL: 'warn' } });
   });
   afterAll(async () => {
+    output.restore();
     await proxy?.restore();
     await stack?.close();
     await proxy?.close();
   });
+
+  /**
+   * Knex logs a connection it drops with the error that ended it, whose message starts with the
+   * statement in flight and its values: the database's notices keep only their label and class.
+   */
+  function expectNoStatementsInDatabaseNotices(): void {
+    const notices = output.text().split('\n').filter((line) => line.includes('"context":"Database"'));
+    const statements = notices.filter((line) => /\b(BEGIN|COMMIT|select|insert into|update|delete from)\b/i.test(line));
+    expect(statements).toEqual([]);
+  }
 
   /** Every kind of request that needs the database, as a signed-in user and anonymously. */
   async function requestsNeedingTheDatabase(account: { email: string; password: string; accessToken: string }) {
@@ -93,6 +108,7 @@ describe('fault 6: PostgreSQL unreachable', () => {
 
     await proxy.restore();
     await expectRecovered();
+    expectNoStatementsInDatabaseNotices();
   });
 
   it('server hanging (a black hole): 503 promptly instead of hanging, then recovers by itself', async () => {
@@ -105,5 +121,6 @@ describe('fault 6: PostgreSQL unreachable', () => {
 
     await proxy.restore();
     await expectRecovered();
+    expectNoStatementsInDatabaseNotices();
   });
 });

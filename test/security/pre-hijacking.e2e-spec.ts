@@ -224,6 +224,42 @@ describe('security: account pre-hijacking', () => {
       expectProblem(await login(email, attackerPassword), 401, 'INVALID_CREDENTIALS');
       expect((await login(email, victimPassword)).status).toBe(200);
     });
+    it("ends a claimant's sessions when the owner registers, so no signed-in resend or change can follow", async () => {
+      const email = uniqueEmail('prehijack-claim-session');
+      const attackerPassword = strongPassword();
+      expect((await unconfirmedStack.api.post('/auth/register', { email, password: attackerPassword })).status).toBe(201);
+      const browser = new ApiClient(unconfirmedStack.api.baseUrl);
+      expect((await browser.form('/login', { email, password: attackerPassword })).status).toBe(303);
+      const csrf = await browser.csrfToken('/account');
+      const api = await signIn(unconfirmedStack, email, attackerPassword);
+
+      // Confirmation is on now; the owner registers and gets a link that asks for the password.
+      const ownerPassword = strongPassword();
+      const ownerLink = await register(email, ownerPassword);
+
+      const resend = await browser.form('/account/confirmation', { _csrf: csrf });
+      expect({ status: resend.status, location: resend.headers.get('location') }).toEqual({ status: 303, location: '/login' });
+      expect((await unconfirmedStack.api.get('/users/me', api.accessToken)).status).toBe(401);
+      expect((await confirm(ownerLink, ownerPassword)).status).toBe(200);
+      expectProblem(await login(email, attackerPassword), 401, 'INVALID_CREDENTIALS');
+      expect((await login(email, ownerPassword)).status).toBe(200);
+    });
+
+    it("sends links without a password from the account page too: confirming asks for it, and the current one keeps the session", async () => {
+      const email = uniqueEmail('prehijack-account-resend');
+      const password = strongPassword();
+      expect((await unconfirmedStack.api.post('/auth/register', { email, password })).status).toBe(201);
+      const browser = new ApiClient(unconfirmedStack.api.baseUrl);
+      expect((await browser.form('/login', { email, password })).status).toBe(303);
+      const mail = nextMail(unconfirmedStack.sink, email, /confirm/i);
+      expect((await browser.form('/account/confirmation', {})).status).toBe(303);
+      const link = linkIn(await mail).token;
+
+      expectProblem(await confirm(link), 400, 'VALIDATION_FAILED');
+      expect((await confirm(link, password)).status).toBe(200);
+      expect((await browser.request('GET', '/account')).status).toBe(200);
+    });
+
     it("does not bring an old password back through a confirmation link asked for on the account page before a password change", async () => {
       const email = uniqueEmail('prehijack-change');
       const oldPassword = strongPassword();
@@ -260,7 +296,7 @@ describe('security: account pre-hijacking under the mail cap', () => {
   const confirm = (token: string, password?: string) => stack.api.post('/auth/email/confirm', password === undefined ? { token } : { token, password });
   const login = (email: string, password: string) => stack.api.post('/auth/login', { email, password });
 
-  it("leaves no claim's link alive once the owner registers, even when the cap holds back the owner's mail", async () => {
+  it("lets no claim's link activate a claimant's password once the owner registers, even when the cap holds back the owner's mail", async () => {
     const email = uniqueEmail('prehijack-cap');
     const attackerPassword = strongPassword();
     // The attacker registers three times within the hour: the cap is used up, the owner gets no mail.
@@ -273,13 +309,15 @@ describe('security: account pre-hijacking under the mail cap', () => {
     const victimPassword = strongPassword();
     expect((await stack.api.post('/auth/register', { email, password: victimPassword })).status).toBe(202);
 
-    // The owner's registration, held back, still superseded every claim's link: none activates anything.
-    for (const link of links) expectProblem(await confirm(link), 400, 'INVALID_TOKEN');
-    expectProblem(await login(email, attackerPassword), 403, 'EMAIL_NOT_CONFIRMED');
-    expectProblem(await login(email, victimPassword), 401, 'INVALID_CREDENTIALS');
+    // Older links are superseded; the newest asks whoever confirms for the password.
+    for (const link of links.slice(0, 2)) expectProblem(await confirm(link), 400, 'INVALID_TOKEN');
+    expectProblem(await confirm(links[2]), 400, 'VALIDATION_FAILED');
+    expect((await confirm(links[2], victimPassword)).status).toBe(200);
+    expectProblem(await login(email, attackerPassword), 401, 'INVALID_CREDENTIALS');
+    expect((await login(email, victimPassword)).status).toBe(200);
   });
 
-  it("kills a claim's link when the cap holds back the owner's registration mail", async () => {
+  it("takes the password off a claim's link when the cap holds back the owner's registration mail", async () => {
     const email = uniqueEmail('prehijack-cap-first');
     // Mail for an unknown address is counted but never sent: two requests use up most of the cap.
     for (let i = 0; i < 2; i++) expect((await stack.api.post('/auth/password/forgot', { email })).status).toBe(202);
@@ -290,7 +328,25 @@ describe('security: account pre-hijacking under the mail cap', () => {
 
     const victimPassword = strongPassword();
     expect((await stack.api.post('/auth/register', { email, password: victimPassword })).status).toBe(202);
-    expectProblem(await confirm(claimLink), 400, 'INVALID_TOKEN');
-    expectProblem(await login(email, attackerPassword), 403, 'EMAIL_NOT_CONFIRMED');
+    // The owner finds only the claim's link: it confirms, but with the password the owner chooses.
+    expectProblem(await confirm(claimLink), 400, 'VALIDATION_FAILED');
+    expect((await confirm(claimLink, victimPassword)).status).toBe(200);
+    expectProblem(await login(email, attackerPassword), 401, 'INVALID_CREDENTIALS');
+    expect((await login(email, victimPassword)).status).toBe(200);
+  });
+
+  it("keeps the owner's own link working when a capped registration of a rival arrives after it", async () => {
+    const email = uniqueEmail('prehijack-cap-owner');
+    const ownerPassword = strongPassword();
+    const mail = nextMail(stack.sink, email, /confirm/i);
+    expect((await stack.api.post('/auth/register', { email, password: ownerPassword })).status).toBe(202);
+    const ownerLink = linkIn(await mail).token;
+    // A rival uses up the cap, then registers: its mail is held back, and it must not cost the owner the link.
+    for (let i = 0; i < 2; i++) expect((await stack.api.post('/auth/password/forgot', { email })).status).toBe(202);
+    expect((await stack.api.post('/auth/register', { email, password: strongPassword() })).status).toBe(202);
+
+    expectProblem(await confirm(ownerLink), 400, 'VALIDATION_FAILED');
+    expect((await confirm(ownerLink, ownerPassword)).status).toBe(200);
+    expect((await login(email, ownerPassword)).status).toBe(200);
   });
 });

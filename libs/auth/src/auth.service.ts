@@ -8,6 +8,7 @@ import { InvalidTokenError, TokenPurpose, TokensService } from '@accounts/tokens
 import { canonicalEmail, toUserView, User, type UserView } from '@accounts/users';
 import { AccessTokenService, type Principal } from './access-token.service';
 import {
+  AuthenticationRequiredError,
   ConfirmationPasswordError,
   EmailNotConfirmedError,
   EmailTakenError,
@@ -36,7 +37,6 @@ export type RegistrationOutcome = { user: UserView } | { status: 'confirmation_r
  * Which password a resent confirmation link carries: none for an anonymous request (whoever reads
  * the inbox chooses one when confirming), the account's current one for its signed-in owner.
  */
-export type ResendPassword = 'chosen-when-confirming' | 'current';
 
 export interface SignedIn {
   accessToken: string;
@@ -162,12 +162,11 @@ export class AuthService {
 
   /**
    * Confirms the address and activates the password of the registration that produced the link, or
-   * the one chosen here for a link that carries none (an anonymous resend). Whoever claimed the
-   * address before without reading its inbox loses the password and every session they opened
-   * (confirmation may have been off then); a link carrying the password the account already has
-   * (the signed-in resend) keeps its sessions. A chosen password is checked before the token is
-   * spent, so a refused one leaves the link usable. An address confirmed meanwhile (by a reset)
-   * keeps its password.
+   * the one chosen here for a link that carries none (a resend or a repeat registration). Whoever
+   * claimed the address before without reading its inbox loses the password and every session they
+   * opened (confirmation may have been off then); choosing the password the account already has
+   * keeps its sessions. A chosen password is checked before the token is spent, so a refused one
+   * leaves the link usable. An address confirmed meanwhile (by a reset) keeps its password.
    */
   async confirmEmail(token: string, password?: string): Promise<UserView> {
     const { user: holder, carriesPassword } = await this.tokens.peek(this.em, TokenPurpose.EmailConfirmation, token);
@@ -184,8 +183,9 @@ export class AuthService {
       const user = await em.getRepository(User).findByIdLocked(spent.userId);
       if (!user) throw new InvalidTokenError();
       if (!user.emailConfirmed) {
-        const passwordHash = spent.passwordHash ?? chosenHash;
-        // Only a password that changes hands ends the sessions: confirming one's own address keeps them.
+        // Only a password that changes hands ends the sessions: re-entering one's own keeps them.
+        const keepsCurrent = spent.passwordHash === null && password !== undefined && (await this.hasher.verify(user.passwordHash, password));
+        const passwordHash = keepsCurrent ? user.passwordHash : (spent.passwordHash ?? chosenHash);
         if (passwordHash && passwordHash !== user.passwordHash) {
           user.passwordHash = passwordHash;
           await this.sessions.revokeAll(em, user.id);
@@ -197,15 +197,16 @@ export class AuthService {
   }
 
   /**
-   * Sends a fresh link to an unconfirmed account; confirmed and unknown addresses get nothing.
-   * `password` says which password the link carries (see ResendPassword).
+   * Sends a fresh link to an unconfirmed account; confirmed and unknown addresses get nothing. The
+   * link carries no password, whoever asks (a session may be a rival claimant's): confirming
+   * chooses one, and choosing the current one keeps the sessions.
    */
-  async resendConfirmation(email: string, password: ResendPassword): Promise<void> {
+  async resendConfirmation(email: string): Promise<void> {
     if (!(await this.mailAllowed(email))) return;
     await this.em.transactional(async (em) => {
       const user = await em.getRepository(User).findByEmailHeld(email);
       if (!user || user.emailConfirmed) return;
-      await this.requestConfirmation(em, user, password === 'current' ? user.passwordHash : null);
+      await this.requestConfirmation(em, user, null);
     });
   }
 
@@ -252,10 +253,12 @@ export class AuthService {
     this.policy.assertAcceptable(newPassword, user);
     const passwordHash = await this.hasher.hash(newPassword);
     await this.em.transactional(async (em) => {
-      const fresh = await em.findOneOrFail(User, user.id);
+      // Locked, like a confirmation, so neither overwrites the password the other sets.
+      const fresh = await em.getRepository(User).findByIdLocked(user.id);
+      if (!fresh) throw new AuthenticationRequiredError();
       fresh.passwordHash = passwordHash;
       await this.tokens.revokeOutstanding(em, fresh.id, TokenPurpose.PasswordReset);
-      // A pending confirmation link may carry the old password (the signed-in resend): it must not bring it back.
+      // A pending confirmation link must not bring a password back after this one.
       await this.tokens.revokeOutstanding(em, fresh.id, TokenPurpose.EmailConfirmation);
       await this.sessions.revokeAll(em, fresh.id, principal.sessionId);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(fresh), via: 'change' as const }));
@@ -322,20 +325,23 @@ export class AuthService {
 
   /**
    * A confirmed address gets a notice and keeps its password. An unconfirmed one is only a claim,
-   * and a repeat registration cannot tell the owner from someone racing them for the address: its
-   * link carries no password (whoever confirms chooses one), and it supersedes the older links even
-   * when the per-address mail cap holds its own mail back, so no earlier claimant's password can be
-   * activated by a link the owner takes for theirs. The account's own password stays the first
-   * registrant's, so signing in tells nobody whether someone registered since.
+   * and a repeat registration cannot tell the owner from someone racing them for the address:
+   * - its link carries no password (whoever confirms chooses one);
+   * - when the per-address mail cap holds that link back, the older links stop carrying their
+   *   passwords (they still confirm, asking for one), so no earlier claimant's password can be
+   *   activated by a link the owner takes for theirs, and the owner's own link keeps working;
+   * - sessions opened before (while confirmation was off) end: they may be a rival's.
+   * The account's own password stays the first registrant's, so signing in tells nobody whether
+   * someone registered since.
    */
   private async noticeRepeatedRegistration(em: EntityManager, existing: User, mailAllowed: boolean): Promise<void> {
     if (existing.emailConfirmed) {
       if (mailAllowed) this.outbox.record(em, 'user.registration-attempted', () => recipient(existing));
-    } else if (mailAllowed) {
-      await this.requestConfirmation(em, existing, null);
-    } else {
-      await this.tokens.revokeOutstanding(em, existing.id, TokenPurpose.EmailConfirmation);
+      return;
     }
+    await this.sessions.revokeAll(em, existing.id);
+    if (mailAllowed) await this.requestConfirmation(em, existing, null);
+    else await this.tokens.forgetPasswords(em, existing.id, TokenPurpose.EmailConfirmation);
   }
 
   /**

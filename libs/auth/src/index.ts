@@ -1,5 +1,5 @@
 export { AuthModule } from './auth.module';
-export { AuthService, type Registration, type RegistrationOutcome, type ResendPassword, type SignedIn } from './auth.service';
+export { AuthService, type Registration, type RegistrationOutcome, type SignedIn } from './auth.service';
 export { SessionsService, type SessionView } from './sessions.service';
 export { BrowserCredentialsService, type BrowserSession } from './browser-credentials.service';
 export { AccessTokenService, type Principal } from './access-token.service';

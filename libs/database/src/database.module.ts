@@ -3,6 +3,7 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Logger, Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { databaseConfig } from '@accounts/config';
+import { withoutStatement } from './database-log.util';
 import { socketWithDeadlines } from './database.socket';
 import { ormOptions } from './orm.options';
 
@@ -22,9 +23,9 @@ const IDLE_TIMEOUT_MS = STATEMENT_TIMEOUT_MS;
 /** Knex's own notices (a pooled connection found dead and dropped) as log lines, not console output. */
 const knexLogger = new Logger('Database');
 const knexLog = {
-  warn: (message: unknown) => knexLogger.warn(String(message)),
-  error: (message: unknown) => knexLogger.error(String(message)),
-  deprecate: (message: unknown) => knexLogger.warn(String(message)),
+  warn: (message: unknown) => knexLogger.warn(withoutStatement(message)),
+  error: (message: unknown) => knexLogger.error(withoutStatement(message)),
+  deprecate: (message: unknown) => knexLogger.warn(withoutStatement(message)),
   debug: () => undefined,
 };
 

@@ -74,4 +74,9 @@ export class TokensService {
   async revokeOutstanding(em: EntityManager, userId: string, purpose: TokenPurpose): Promise<void> {
     await em.nativeUpdate(OneTimeToken, { user: userId, purpose, usedAt: null }, { usedAt: new Date() });
   }
+
+  /** Outstanding tokens of a purpose stop carrying a password: using one then asks for it. */
+  async forgetPasswords(em: EntityManager, userId: string, purpose: TokenPurpose): Promise<void> {
+    await em.nativeUpdate(OneTimeToken, { user: userId, purpose, usedAt: null }, { passwordHash: null });
+  }
 }

@@ -145,7 +145,7 @@ export class AuthController {
   @ApiProblems(BODY_PROBLEMS)
   @HttpCode(202)
   async resendConfirmation(@Body() body: EmailDto) {
-    await this.auth.resendConfirmation(body.email, 'chosen-when-confirming');
+    await this.auth.resendConfirmation(body.email);
     return ACCEPTED;
   }
 

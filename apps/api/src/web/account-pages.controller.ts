@@ -124,14 +124,15 @@ export class AccountPagesController {
 
   /**
    * A fresh confirmation link for the signed-in user's own unconfirmed address (the same limits as
-   * the API's resend). Its sender holds a live session, so the link carries the current password.
+   * the API's resend). Like every resent link it carries no password: confirming asks for one, and
+   * re-entering the current one keeps this browser signed in.
    */
   @Post('account/confirmation')
   @UseGuards(SignedInFormGuard)
   async resendConfirmation(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
-    await this.auth.resendConfirmation(current.user.email, 'current');
+    await this.auth.resendConfirmation(current.user.email);
     return reply.status(303).redirect('/account?sent=1');
   }
 

@@ -79,7 +79,7 @@ export class LinkPagesController {
   @Header('Cache-Control', 'no-store')
   async resendConfirmation(@Body() form: Form, @Res() reply: FastifyReply) {
     const email = field(form, 'email');
-    if (isAcceptableEmail(email)) await this.auth.resendConfirmation(email, 'chosen-when-confirming');
+    if (isAcceptableEmail(email)) await this.auth.resendConfirmation(email);
     return reply.view('check-inbox', { title: 'Check your inbox' });
   }
 

@@ -1,0 +1,19 @@
+import { withoutStatement } from './database-log.util';
+
+describe('database notices in the logs', () => {
+  it("keep knex's label and the error's class, never the statement or its values", () => {
+    const line = withoutStatement(
+      "Connection Error: DatabaseConnectionLostError: select * from users where email_canonical = 'ada@example.com' and password_hash = '$argon2id$v=19$m=19456' - PostgreSQL closed the connection",
+    );
+    expect(line).toBe('Connection Error: DatabaseConnectionLostError (details withheld)');
+  });
+
+  it('describe an error object by its class and code only', () => {
+    const error = Object.assign(new Error("insert into sessions (ip) values ('203.0.113.7')"), { name: 'QueryFailedError', code: 'ECONNRESET' });
+    expect(withoutStatement(error)).toBe('QueryFailedError (ECONNRESET) (details withheld)');
+  });
+
+  it('say nothing of an unlabelled notice but that there was one', () => {
+    expect(withoutStatement("select 'secret-value'::text")).toBe('Database notice: (details withheld)');
+  });
+});
