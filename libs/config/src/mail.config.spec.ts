@@ -1,10 +1,14 @@
+import { Logger } from '@nestjs/common';
 import { ConfigError } from './env';
 import { mailConfig } from './mail.config';
 
 describe('mail config: SMTP transport security', () => {
   const saved = { ...process.env };
+  // The plaintext warning is the config's to give at start-up, not this spec's output.
+  beforeEach(() => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
   afterEach(() => {
     process.env = { ...saved };
+    jest.restoreAllMocks();
   });
   const load = (vars: Record<string, string>) => {
     process.env = { ...vars };
