@@ -1,6 +1,8 @@
 import { MikroORM } from '@mikro-orm/core';
 import type { ApiResponse } from '../support/api-client';
-import { expectProblem } from '../support/security';
+import { hashSecretToken, TokensService } from '@accounts/tokens';
+import { PasswordHasher } from '../../libs/auth/src/password.hasher';
+import { expectProblem, requestResetToken, signIn } from '../support/security';
 import { linkIn, startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
 import { sleep, waitUntil } from '../support/polling';
@@ -74,15 +76,15 @@ describe('fault 7: confirmation and resend racing on one account', () => {
     printReport('confirm vs resend race', { expected: ROUNDS, delivered: ROUNDS, missing: [], duplicates: 0, duplicatedIds: [] }, { ...counts, ...laterLinks });
   });
 
-  it("keeps the confirmed link's password when a repeat registration reads the claim while the confirmation is under way", async () => {
+  it("ends consistent when a repeat registration arrives while a confirmation waits for the account", async () => {
     const email = uniqueEmail('race-register');
     const password = strongPassword();
     expect((await stack.api.post('/auth/register', { email, password })).status).toBe(202);
     const link = linkIn(await stack.sink.waitFor(to(email), 15_000)).token;
     const [{ id: userId }] = await stack.sql<{ id: string }>('select id from users where email_canonical = ?', [email]);
 
-    // A transaction of the test's own holds the account row, so the confirmation stops between
-    // spending its token and writing the account, and the registration can read the claim then.
+    // A transaction of the test's own holds the account row, so the confirmation (which takes the
+    // account before its token) waits, and the repeat registration runs in the meantime.
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let holderPid!: number;
@@ -104,21 +106,20 @@ describe('fault 7: confirmation and resend racing on one account', () => {
 
     const other = strongPassword();
     let confirm: Promise<ApiResponse> | undefined;
-    let registration: Promise<ApiResponse> | undefined;
     try {
       confirm = stack.api.post('/auth/email/confirm', { token: link });
       await waitUntil(async () => (await blockedBy(holderPid)).length === 1, 15_000, 'the confirmation waiting for the account row');
-      const [confirmPid] = await blockedBy(holderPid);
-      registration = stack.api.post('/auth/register', { email, password: other });
-      await waitUntil(async () => (await blockedBy(confirmPid)).length === 1, 15_000, 'the registration waiting behind the confirmation');
+      expect((await stack.api.post('/auth/register', { email, password: other })).status).toBe(202);
     } finally {
       release();
       await holder;
     }
 
-    expect((await confirm!).status).toBe(200);
-    expect((await registration!).status).toBe(202);
-    expect((await stack.api.post('/auth/login', { email, password })).status).toBe(200);
+    // The registration superseded the link before the confirmation could spend it: nothing was
+    // confirmed, and neither password is active until someone confirms the newest link.
+    expectProblem(await confirm!, 400, 'INVALID_TOKEN');
+    expect(await confirmedAtOf(email)).toBeUndefined();
+    expectProblem(await stack.api.post('/auth/login', { email, password }), 403, 'EMAIL_NOT_CONFIRMED');
     expectProblem(await stack.api.post('/auth/login', { email, password: other }), 401, 'INVALID_CREDENTIALS');
   });
 
@@ -126,4 +127,84 @@ describe('fault 7: confirmation and resend racing on one account', () => {
     const [row] = await stack.sql<{ at: string | null }>('select email_confirmed_at::text as at from users where email_canonical = ?', [email]);
     return row?.at ?? undefined;
   }
+});
+
+/**
+ * A flow that checks something, then waits on argon2, then writes: what it checked must still hold
+ * when it writes. Each test holds one request inside its argon2 work (a spy on the hasher, a seam
+ * of ours) while another request changes the account, then lets it go on.
+ */
+describe('fault 7b: a password flow held in argon2 while another one changes the account', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { EMAIL_CONFIRMATION_REQUIRED: 'true' } });
+  });
+  afterAll(() => stack?.close());
+  afterEach(() => jest.restoreAllMocks());
+
+  /**
+   * Holds the first call of `method` until `release()`, before it runs or after it has (its result
+   * kept back); later calls run as usual.
+   */
+  function holdFirstCall<T extends object>(target: T, method: keyof T & string, when: 'before' | 'after' = 'before') {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const original = (target[method] as (...args: unknown[]) => Promise<unknown>).bind(target);
+    let held = false;
+    let reached = false;
+    jest.spyOn(target, method as never).mockImplementation((async (...args: unknown[]) => {
+      if (held) return original(...args);
+      held = true;
+      const result = when === 'after' ? await original(...args) : undefined;
+      reached = true;
+      await gate;
+      return when === 'after' ? result : original(...args);
+    }) as never);
+    return { release, reached: () => reached };
+  }
+
+  it("lets a reset's password stand against a password change that was checked before it", async () => {
+    const email = uniqueEmail('race-change-reset');
+    const password = strongPassword();
+    const token = linkIn(await (async () => {
+      expect((await stack.api.post('/auth/register', { email, password })).status).toBe(202);
+      return stack.sink.waitFor(to(email), 15_000);
+    })()).token;
+    expect((await stack.api.post('/auth/email/confirm', { token })).status).toBe(200);
+    const session = await signIn(stack, email, password);
+
+    const hasher = stack.apiApp.get(PasswordHasher, { strict: false });
+    const hold = holdFirstCall(hasher, 'hash');
+    const stale = strongPassword();
+    const change = stack.api.post('/auth/password/change', { currentPassword: password, newPassword: stale }, session.accessToken);
+    await waitUntil(async () => hold.reached(), 10_000, 'the change in argon2');
+
+    const recovered = strongPassword();
+    expect((await stack.api.post('/auth/password/reset', { token: await requestResetToken(stack, email), password: recovered })).status).toBe(204);
+    hold.release();
+    expectProblem(await change, 401, 'UNAUTHENTICATED');
+
+    expect((await stack.api.post('/auth/login', { email, password: recovered })).status).toBe(200);
+    expectProblem(await stack.api.post('/auth/login', { email, password: stale }), 401, 'INVALID_CREDENTIALS');
+  });
+
+  it('asks for a password when the link it read with one loses it before the confirmation spends it', async () => {
+    const email = uniqueEmail('race-confirm-strip');
+    const mail = stack.sink.waitFor(to(email), 15_000);
+    expect((await stack.api.post('/auth/register', { email, password: strongPassword() })).status).toBe(202);
+    const token = linkIn(await mail).token;
+
+    const tokens = stack.apiApp.get(TokensService, { strict: false });
+    const hold = holdFirstCall(tokens, 'peek', 'after');
+    const confirm = stack.api.post('/auth/email/confirm', { token });
+    await waitUntil(async () => hold.reached(), 10_000, 'the confirmation reading its link');
+    // What a repeat registration held back by the mail cap does to the outstanding links.
+    await stack.sql('update one_time_tokens set password_hash = null where token_hash = ?', [hashSecretToken(token)]);
+    hold.release();
+
+    expectProblem(await confirm, 400, 'VALIDATION_FAILED');
+    const chosen = strongPassword();
+    expect((await stack.api.post('/auth/email/confirm', { token, password: chosen })).status).toBe(200);
+    expect((await stack.api.post('/auth/login', { email, password: chosen })).status).toBe(200);
+  });
 });

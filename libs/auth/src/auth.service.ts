@@ -173,20 +173,26 @@ export class AuthService {
     if (carriesPassword && password !== undefined) throw new ConfirmationPasswordError('not_allowed');
     if (!carriesPassword && password === undefined) throw new ConfirmationPasswordError('required');
     let chosenHash: string | null = null;
+    // argon2 runs before the transaction: no connection or row lock is held while it works.
+    const currentHash = holder.passwordHash;
+    let keepsCurrent = false;
     if (password !== undefined) {
       this.policy.assertAcceptable(password, holder);
-      chosenHash = await this.hasher.hash(password);
+      keepsCurrent = await this.hasher.verify(currentHash, password);
+      if (!keepsCurrent) chosenHash = await this.hasher.hash(password);
     }
     return this.em.transactional(async (em) => {
+      // The account first, then the token (the order a password change takes them in: no deadlock);
+      // locked so no concurrent flow overwrites the password this confirmation activates.
+      const user = await em.getRepository(User).findByIdLocked(holder.id);
       const spent = await this.tokens.consume(em, TokenPurpose.EmailConfirmation, token);
-      // Locked so a concurrent flow cannot overwrite the password this confirmation activates.
-      const user = await em.getRepository(User).findByIdLocked(spent.userId);
-      if (!user) throw new InvalidTokenError();
+      if (!user || spent.userId !== user.id) throw new InvalidTokenError();
+      // The link lost its password since it was read (a capped repeat registration): ask for one.
+      if (spent.passwordHash === null && password === undefined) throw new ConfirmationPasswordError('required');
       if (!user.emailConfirmed) {
         // Only a password that changes hands ends the sessions: re-entering one's own keeps them.
-        const keepsCurrent = spent.passwordHash === null && password !== undefined && (await this.hasher.verify(user.passwordHash, password));
-        const passwordHash = keepsCurrent ? user.passwordHash : (spent.passwordHash ?? chosenHash);
-        if (passwordHash && passwordHash !== user.passwordHash) {
+        const passwordHash = spent.passwordHash ?? (keepsCurrent && user.passwordHash === currentHash ? currentHash : chosenHash ?? (await this.hasher.hash(password!)));
+        if (passwordHash !== user.passwordHash) {
           user.passwordHash = passwordHash;
           await this.sessions.revokeAll(em, user.id);
         }
@@ -229,8 +235,10 @@ export class AuthService {
     this.policy.assertAcceptable(password, holder);
     const passwordHash = await this.hasher.hash(password);
     await this.em.transactional(async (em) => {
+      // The account first, then the token, locked like every flow that sets a password.
+      const user = await em.getRepository(User).findByIdLocked(holder.id);
       const { userId } = await this.tokens.consume(em, TokenPurpose.PasswordReset, token);
-      const user = await em.findOneOrFail(User, userId);
+      if (!user || userId !== user.id) throw new InvalidTokenError();
       user.passwordHash = passwordHash;
       user.emailConfirmedAt ??= new Date();
       await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.PasswordReset);
@@ -249,13 +257,16 @@ export class AuthService {
   /** Changes the password of a signed-in user; every other session of theirs ends. */
   async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
     const user = await this.em.findOneOrFail(User, principal.userId);
+    const verifiedHash = user.passwordHash;
     await this.assertCurrentPassword(user, currentPassword);
     this.policy.assertAcceptable(newPassword, user);
     const passwordHash = await this.hasher.hash(newPassword);
     await this.em.transactional(async (em) => {
-      // Locked, like a confirmation, so neither overwrites the password the other sets.
+      // Locked, like a confirmation or a reset, so neither overwrites the password the other sets;
+      // and what was checked must still hold: this session alive, the password the one verified.
       const fresh = await em.getRepository(User).findByIdLocked(user.id);
-      if (!fresh) throw new AuthenticationRequiredError();
+      const stillValid = fresh?.passwordHash === verifiedHash && (await this.sessions.isAlive(em, principal.sessionId, user.id));
+      if (!fresh || !stillValid) throw new AuthenticationRequiredError();
       fresh.passwordHash = passwordHash;
       await this.tokens.revokeOutstanding(em, fresh.id, TokenPurpose.PasswordReset);
       // A pending confirmation link must not bring a password back after this one.
@@ -330,7 +341,9 @@ export class AuthService {
    * - when the per-address mail cap holds that link back, the older links stop carrying their
    *   passwords (they still confirm, asking for one), so no earlier claimant's password can be
    *   activated by a link the owner takes for theirs, and the owner's own link keeps working;
-   * - sessions opened before (while confirmation was off) end: they may be a rival's.
+   * - sessions opened before (while confirmation was off) end with a repeat registration that
+   *   mails (the cap bounds how often); the confirmation ends them anyway when the password
+   *   changes hands.
    * The account's own password stays the first registrant's, so signing in tells nobody whether
    * someone registered since.
    */
@@ -339,9 +352,12 @@ export class AuthService {
       if (mailAllowed) this.outbox.record(em, 'user.registration-attempted', () => recipient(existing));
       return;
     }
-    await this.sessions.revokeAll(em, existing.id);
-    if (mailAllowed) await this.requestConfirmation(em, existing, null);
-    else await this.tokens.forgetPasswords(em, existing.id, TokenPurpose.EmailConfirmation);
+    if (mailAllowed) {
+      await this.sessions.revokeAll(em, existing.id);
+      await this.requestConfirmation(em, existing, null);
+    } else {
+      await this.tokens.forgetPasswords(em, existing.id, TokenPurpose.EmailConfirmation);
+    }
   }
 
   /**

@@ -13,7 +13,10 @@ describe('database notices in the logs', () => {
     expect(withoutStatement(error)).toBe('QueryFailedError (ECONNRESET) (details withheld)');
   });
 
-  it('say nothing of an unlabelled notice but that there was one', () => {
-    expect(withoutStatement("select 'secret-value'::text")).toBe('Database notice: (details withheld)');
+  it('say nothing of any other notice but its label', () => {
+    expect(withoutStatement("select 'secret-value'::text")).toBe('Database notice (details withheld)');
+    // A value shaped like a class name, after a lowercase driver error, is still a value.
+    expect(withoutStatement("Connection Error: error: insert into users (name) values ('MaryAnnSmithError')")).toBe('Connection Error (details withheld)');
+    expect(withoutStatement('Connection Error: Connection ended unexpectedly')).toBe('Connection Error (details withheld)');
   });
 });

@@ -6,10 +6,12 @@
  */
 export function withoutStatement(message: unknown): string {
   if (message instanceof Error) return describe(message);
+  // Only `Label: ErrorClass:` at the very start is knex's own; anything later may be a value.
   const text = String(message);
-  const label = /^[A-Z][A-Za-z ]{0,40}:/.exec(text)?.[0];
-  const error = /\b([A-Z][A-Za-z]*Error)\b/.exec(text)?.[1];
-  return [label ?? 'Database notice:', error ?? '', '(details withheld)'].filter(Boolean).join(' ');
+  const known = /^([A-Z][A-Za-z ]{0,40}): ([A-Z][A-Za-z]*Error)(?::|$)/.exec(text);
+  if (known) return `${known[1]}: ${known[2]} (details withheld)`;
+  const label = /^([A-Z][A-Za-z ]{0,40}):/.exec(text)?.[1];
+  return `${label ?? 'Database notice'} (details withheld)`;
 }
 
 function describe(error: Error & { code?: unknown }): string {
