@@ -17,12 +17,9 @@ describe('fault: PostgreSQL unreachable, web pages', () => {
 
   beforeAll(async () => {
     output = captureOutput();
-    const target = new URL(TEST_DATABASE_URL);
-    proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
-    const proxied = new URL(TEST_DATABASE_URL);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(proxy.port);
-    stack = await startStack({ env: { DATABASE_URL: proxied.toString(), LOG_LEVEL: 'trace' }, withoutWorker: true });
+    let proxiedUrl: string;
+    ({ proxy, proxiedUrl } = await TcpProxy.inFrontOf(TEST_DATABASE_URL));
+    stack = await startStack({ env: { DATABASE_URL: proxiedUrl, LOG_LEVEL: 'trace' }, withoutWorker: true });
   });
   afterAll(async () => {
     await proxy?.restore();

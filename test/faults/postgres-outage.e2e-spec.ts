@@ -20,13 +20,10 @@ describe('fault 6: PostgreSQL unreachable', () => {
   let output: ReturnType<typeof captureOutput>;
   beforeAll(async () => {
     output = captureOutput();
-    const target = new URL(TEST_DATABASE_URL);
-    proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
-    const proxied = new URL(TEST_DATABASE_URL);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(proxy.port);
+    let proxiedUrl: string;
+    ({ proxy, proxiedUrl } = await TcpProxy.inFrontOf(TEST_DATABASE_URL));
     // Warnings on: the database's notices about dropped connections are what the logs are checked for.
-    stack = await startStack({ env: { DATABASE_URL: proxied.toString(), LOG_LEVEL: 'warn' } });
+    stack = await startStack({ env: { DATABASE_URL: proxiedUrl, LOG_LEVEL: 'warn' } });
   });
   afterAll(async () => {
     output.restore();

@@ -12,13 +12,10 @@ describe('ops: API health', () => {
   let proxy: TcpProxy;
   let stack: Stack;
   beforeAll(async () => {
-    const database = new URL(TEST_DATABASE_URL);
-    proxy = await TcpProxy.start({ host: database.hostname, port: Number(database.port || 5432) });
-    const throughProxy = new URL(TEST_DATABASE_URL);
-    throughProxy.hostname = '127.0.0.1';
-    throughProxy.port = String(proxy.port);
+    let throughProxy: string;
+    ({ proxy, proxiedUrl: throughProxy } = await TcpProxy.inFrontOf(TEST_DATABASE_URL));
     // PostgreSQL is cut on purpose below; the warnings that follow are expected.
-    stack = await startStack({ withoutWorker: true, env: { DATABASE_URL: throughProxy.toString(), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal' } });
+    stack = await startStack({ withoutWorker: true, env: { DATABASE_URL: throughProxy, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal' } });
   });
   afterAll(async () => {
     await proxy?.restore();

@@ -23,6 +23,16 @@ export class TcpProxy {
     return proxy;
   }
 
+  /** A proxy in front of the PostgreSQL at `databaseUrl`, and the same URL pointed through it. */
+  static async inFrontOf(databaseUrl: string): Promise<{ proxy: TcpProxy; proxiedUrl: string }> {
+    const target = new URL(databaseUrl);
+    const proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
+    const proxied = new URL(databaseUrl);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(proxy.port);
+    return { proxy, proxiedUrl: proxied.toString() };
+  }
+
   get port(): number {
     return this.boundPort;
   }
