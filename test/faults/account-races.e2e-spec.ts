@@ -208,3 +208,22 @@ describe('fault 7b: a password flow held in argon2 while another one changes the
     expect((await stack.api.post('/auth/login', { email, password: chosen })).status).toBe(200);
   });
 });
+
+/** A flow inside a transaction asks everything on that transaction's connection: one is enough. */
+describe('fault 7c: a password change on a pool of one connection', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { DATABASE_POOL_SIZE: '1' }, withoutWorker: true });
+  });
+  afterAll(() => stack?.close());
+
+  it('changes the password instead of waiting on a second connection', async () => {
+    const email = uniqueEmail('race-pool-of-one');
+    const password = strongPassword();
+    expect((await stack.api.post('/auth/register', { email, password })).status).toBe(201);
+    const session = await signIn(stack, email, password);
+    const next = strongPassword();
+    expect((await stack.api.post('/auth/password/change', { currentPassword: password, newPassword: next }, session.accessToken)).status).toBe(204);
+    expect((await stack.api.post('/auth/login', { email, password: next })).status).toBe(200);
+  });
+});

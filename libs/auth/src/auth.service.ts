@@ -179,7 +179,7 @@ export class AuthService {
     if (password !== undefined) {
       this.policy.assertAcceptable(password, holder);
       keepsCurrent = await this.hasher.verify(currentHash, password);
-      if (!keepsCurrent) chosenHash = await this.hasher.hash(password);
+      chosenHash = await this.hasher.hash(password);
     }
     return this.em.transactional(async (em) => {
       // The account first, then the token (the order a password change takes them in: no deadlock);
@@ -191,7 +191,7 @@ export class AuthService {
       if (spent.passwordHash === null && password === undefined) throw new ConfirmationPasswordError('required');
       if (!user.emailConfirmed) {
         // Only a password that changes hands ends the sessions: re-entering one's own keeps them.
-        const passwordHash = spent.passwordHash ?? (keepsCurrent && user.passwordHash === currentHash ? currentHash : chosenHash ?? (await this.hasher.hash(password!)));
+        const passwordHash = spent.passwordHash ?? (keepsCurrent && user.passwordHash === currentHash ? currentHash : chosenHash!);
         if (passwordHash !== user.passwordHash) {
           user.passwordHash = passwordHash;
           await this.sessions.revokeAll(em, user.id);
@@ -353,8 +353,9 @@ export class AuthService {
       return;
     }
     if (mailAllowed) {
-      await this.sessions.revokeAll(em, existing.id);
+      // Tokens before sessions, the order every other flow takes them in.
       await this.requestConfirmation(em, existing, null);
+      await this.sessions.revokeAll(em, existing.id);
     } else {
       await this.tokens.forgetPasswords(em, existing.id, TokenPurpose.EmailConfirmation);
     }

@@ -124,11 +124,16 @@ export class SessionsService {
     }));
   }
 
-  /** The per-request check behind every bearer token: is its session still alive? */
+  /**
+   * The per-request check behind every bearer token: is its session still alive? Inside a
+   * transaction it runs on that transaction's connection (a second one could wait on the first).
+   */
   async isAlive(em: EntityManager, sessionId: string, userId: string): Promise<boolean> {
     const rows: unknown[] = await em.getConnection().execute(
       'select 1 from sessions where id = ? and user_id = ? and revoked_at is null and expires_at > now()',
       [sessionId, userId],
+      'all',
+      em.getTransactionContext(),
     );
     return rows.length === 1;
   }

@@ -97,7 +97,9 @@ function databaseUnavailableReason(error: unknown): string | undefined {
   const name = (error as { name?: unknown })?.name;
   const code = String((error as { code?: unknown })?.code);
   if (name === 'KnexTimeoutError') return 'no free connection in time';
-  if (error instanceof DriverException && ['57P01', '57P03', '08006', '08001', '08003'].includes(code)) return `SQLSTATE ${code}`;
+  // Server gone or starting, connection lost; a statement cut off by statement_timeout or chosen as
+  // a deadlock victim is worth the same "try again shortly".
+  if (error instanceof DriverException && ['57P01', '57P03', '08006', '08001', '08003', '57014', '40P01'].includes(code)) return `SQLSTATE ${code}`;
   // Socket codes; a silent or closed connection carries one too (libs/database/src/database.socket.ts).
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return code;
   return undefined;
