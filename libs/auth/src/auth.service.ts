@@ -172,10 +172,10 @@ export class AuthService {
     const { user: holder, carriesPassword } = await this.tokens.peek(this.em, TokenPurpose.EmailConfirmation, token);
     if (carriesPassword && password !== undefined) throw new ConfirmationPasswordError('not_allowed');
     if (!carriesPassword && password === undefined) throw new ConfirmationPasswordError('required');
-    let chosenHash: string | null = null;
     // argon2 runs before the transaction: no connection or row lock is held while it works.
     const currentHash = holder.passwordHash;
     let keepsCurrent = false;
+    let chosenHash: string | null = null;
     if (password !== undefined) {
       this.policy.assertAcceptable(password, holder);
       keepsCurrent = await this.hasher.verify(currentHash, password);
@@ -212,7 +212,7 @@ export class AuthService {
     await this.em.transactional(async (em) => {
       const user = await em.getRepository(User).findByEmailHeld(email);
       if (!user || user.emailConfirmed) return;
-      await this.requestConfirmation(em, user, null);
+      await this.requestConfirmation(em, user);
     });
   }
 
@@ -354,7 +354,7 @@ export class AuthService {
     }
     if (mailAllowed) {
       // Tokens before sessions, the order every other flow takes them in.
-      await this.requestConfirmation(em, existing, null);
+      await this.requestConfirmation(em, existing);
       await this.sessions.revokeAll(em, existing.id);
     } else {
       await this.tokens.forgetPasswords(em, existing.id, TokenPurpose.EmailConfirmation);
@@ -362,15 +362,15 @@ export class AuthService {
   }
 
   /**
-   * Mails a fresh link carrying `passwordHash`, the password confirming activates; a link without
-   * one asks whoever confirms to choose a password, and its email says so.
+   * Mails a fresh link that carries no password: whoever confirms chooses one, and the email says
+   * so. Only a first registration's link (in register) carries its password.
    */
-  private async requestConfirmation(em: EntityManager, user: User, passwordHash: string | null): Promise<void> {
-    const token = await this.tokens.issue(em, user, TokenPurpose.EmailConfirmation, this.config.confirmationTokenTtlMs, passwordHash);
+  private async requestConfirmation(em: EntityManager, user: User): Promise<void> {
+    const token = await this.tokens.issue(em, user, TokenPurpose.EmailConfirmation, this.config.confirmationTokenTtlMs);
     this.outbox.record(em, 'email.confirmation-requested', ({ seal }) => ({
       ...recipient(user),
       confirmationToken: seal(token),
-      ...(passwordHash === null ? { choosePassword: true } : {}),
+      choosePassword: true,
     }));
   }
 

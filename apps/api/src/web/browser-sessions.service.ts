@@ -18,7 +18,7 @@ export class InvalidCsrfTokenError extends Error {
  * Browser sign-in state and CSRF tokens. The session cookie is HttpOnly, SameSite=Lax and, in
  * production, Secure with the `__Host-` prefix (so no subdomain or plain-HTTP page can plant or
  * overwrite it). It holds a browser credential (BrowserCredentialsService), never a refresh token.
- * CSRF tokens are HMACs (@fastify/csrf) under a secret in their own cookie: for signed-in forms
+ * CSRF tokens are salted digests of a secret in its own cookie (@fastify/csrf): for signed-in forms
  * bound to the browser session too, so a token from one session is refused in another; anonymous
  * forms (sign-in, registration, recovery) have only the secret (double submit).
  */

@@ -38,7 +38,6 @@ export class LinkPagesController {
   }
 
   @Get('confirm-email')
-  @Header('Cache-Control', 'no-store')
   async confirmPage(@Query('token') token: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) return this.invalidLink(request, reply, 'confirm');
     // Peeked, never spent: the page shows the password fields when the link carries no password.
@@ -53,7 +52,6 @@ export class LinkPagesController {
   @Post('confirm-email')
   @UseGuards(FormGuard)
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
   async confirm(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const token = field(form, 'token');
     // Posted from the "Choose a password" form; the service refuses a password the link does not ask for.
@@ -76,7 +74,6 @@ export class LinkPagesController {
   @Post('confirm-email/resend')
   @UseGuards(FormGuard)
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
   async resendConfirmation(@Body() form: Form, @Res() reply: FastifyReply) {
     const email = field(form, 'email');
     if (isAcceptableEmail(email)) await this.auth.resendConfirmation(email);

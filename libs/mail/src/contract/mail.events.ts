@@ -37,8 +37,8 @@ export const MAIL_EVENTS = {
   ),
   'user.registration-attempted': event<Recipient>('Someone tried to register an address that already has a confirmed account.'),
   /**
-   * `choosePassword`: the link carries no password and confirming asks for one (an anonymous
-   * resend); absent in jobs queued before it existed, which carried a password.
+   * `choosePassword`: the link carries no password and confirming asks for one (every such link
+   * now sets it); absent in jobs queued before it existed, which carried a password.
    */
   'email.confirmation-requested': event<Recipient & { confirmationToken: SealedToken; choosePassword?: boolean }>(
     'A fresh confirmation link (resend, or a repeat registration of an unconfirmed address).',
