@@ -133,6 +133,15 @@ export class AuthService {
     }
     // Hashed before the transaction opens: argon2 must not hold a connection.
     const rehashed = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(password) : undefined;
+    return this.signInAs(user, meta, rehashed);
+  }
+
+  /**
+   * Opens a session for a user whom a first factor has just proven (a password, or an identity
+   * provider), storing `rehashed` as the password hash when given. Every way of signing in ends
+   * here, so whatever a sign-in must pass besides (a second factor) is decided in one place.
+   */
+  async signInAs(user: User, meta: SessionMeta, rehashed?: string): Promise<SignedIn> {
     // One unit of work: the new session (and anything recorded with it) commits together.
     const { session, refreshToken } = await this.em.transactional((em) => {
       if (rehashed !== undefined) user.passwordHash = rehashed;

@@ -1,12 +1,4 @@
-/** What a session remembers about the client that opened or last refreshed it. */
-export interface SessionMeta {
-  userAgent?: string;
-  ip?: string;
-}
+import type { ClientMeta } from '@accounts/users';
 
-// Control characters are dropped so a stored user agent can never forge a log line or header.
-export function cleanSessionMeta(meta: SessionMeta): { userAgent: string | null; ip: string | null } {
-  const clean = (value: string | undefined, max: number) =>
-    value ? value.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, max) || null : null;
-  return { userAgent: clean(meta.userAgent, 512), ip: clean(meta.ip, 64) };
-}
+/** What a session remembers about the client that opened or last refreshed it. */
+export type SessionMeta = ClientMeta;

@@ -3,11 +3,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authConfig } from '@accounts/config';
 import { generateSecretToken, hashSecretToken } from '@accounts/tokens';
-import type { User } from '@accounts/users';
+import { cleanClientMeta, type User } from '@accounts/users';
 import { InvalidRefreshTokenError, SessionNotFoundError } from './auth.errors';
 import { clientSource } from './client-source.util';
 import { RefreshToken } from './refresh-token.entity';
-import { cleanSessionMeta, type SessionMeta } from './session-meta.util';
+import type { SessionMeta } from './session-meta.util';
 import { SecurityEvents } from './security-events.service';
 import { Session } from './session.entity';
 
@@ -42,7 +42,7 @@ export class SessionsService {
       createdAt: now,
       lastUsedAt: now,
       expiresAt: new Date(now.getTime() + this.config.refreshTokenTtlMs),
-      ...cleanSessionMeta(meta),
+      ...cleanClientMeta(meta),
     });
     const refreshToken = this.addRefreshToken(em, session);
     return { session, refreshToken };
@@ -65,7 +65,7 @@ export class SessionsService {
       if (spent.length === 0) return { reused: await em.findOne(RefreshToken, { tokenHash }) };
       const session = await em.findOneOrFail(Session, spent[0].session_id, { populate: ['user'] });
       if (!session.isAlive()) return { dead: true as const };
-      const cleaned = cleanSessionMeta(meta);
+      const cleaned = cleanClientMeta(meta);
       session.lastUsedAt = new Date();
       session.userAgent = cleaned.userAgent ?? session.userAgent;
       session.ip = cleaned.ip ?? session.ip;

@@ -3,3 +3,6 @@ export { UserRepository } from './user.repository';
 export { UsersModule } from './users.module';
 export { UsersService } from './users.service';
 export { canonicalEmail, emailLocalPart, normalizeEmail } from './email.util';
+export { AccountActivity, ACTIVITY_TYPES, type ActivityType } from './account-activity.entity';
+export { AccountActivityService } from './account-activity.service';
+export { cleanClientMeta, type ClientMeta } from './client-meta.util';
