@@ -56,6 +56,14 @@ export class WrongCurrentPasswordError extends Error {
   }
 }
 
+/** An email change to the address the account already has (compared case-insensitively). */
+export class SameEmailError extends Error {
+  override readonly name = 'SameEmailError';
+  constructor() {
+    super('This is already the address of your account');
+  }
+}
+
 export class InvalidRefreshTokenError extends Error {
   override readonly name = 'InvalidRefreshTokenError';
   constructor() {

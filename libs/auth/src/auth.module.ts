@@ -10,6 +10,7 @@ import { AccessTokenService } from './access-token.service';
 import { AuthService } from './auth.service';
 import { BrowserCredential } from './browser-credential.entity';
 import { BrowserCredentialsService } from './browser-credentials.service';
+import { EmailChangeService } from './email-change.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
@@ -39,6 +40,7 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
   ],
   providers: [
     AuthService,
+    EmailChangeService,
     SessionsService,
     BrowserCredentialsService,
     AccessTokenService,
@@ -50,6 +52,6 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
     SecurityEvents,
     UnconfirmedAccountsCleaner,
   ],
-  exports: [AuthService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
+  exports: [AuthService, EmailChangeService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
 })
 export class AuthModule {}

@@ -1,6 +1,7 @@
 export { AuthModule } from './auth.module';
 export { AuthService, type Registration, type RegistrationOutcome, type SignedIn } from './auth.service';
 export { SessionsService, type SessionView } from './sessions.service';
+export { EmailChangeService } from './email-change.service';
 export { BrowserCredentialsService, type BrowserSession } from './browser-credentials.service';
 export { AccessTokenService, type Principal } from './access-token.service';
 export { JwtAuthGuard, type AuthenticatedRequest } from './jwt-auth.guard';

@@ -9,6 +9,9 @@ export type SecurityEvent =
   | 'auth.password.changed'
   | 'auth.session.revoked'
   | 'auth.mail.capped'
+  | 'auth.email.change_requested'
+  | 'auth.email.changed'
+  | 'auth.email.change_undone'
   | 'security.throttled';
 
 export type SecurityEventFields = Record<string, string | number | boolean | null | undefined>;

@@ -41,6 +41,10 @@ export const authConfig = registerAs('auth', () => {
     refreshTokenTtlMs: env.duration('REFRESH_TOKEN_TTL', '30d'),
     confirmationTokenTtlMs: env.duration('CONFIRMATION_TOKEN_TTL', '24h'),
     resetTokenTtlMs: env.duration('RESET_TOKEN_TTL', '30m'),
+    /** Lifetime of the link mailed to a requested new address (SPEC §10). */
+    emailChangeTokenTtlMs: env.duration('EMAIL_CHANGE_TOKEN_TTL', '1h'),
+    /** How long the old address may undo a change (SPEC §10). */
+    emailChangeUndoTtlMs: env.duration('EMAIL_CHANGE_UNDO_TTL', '7d'),
     passwordMinLength: env.int('PASSWORD_MIN_LENGTH', 12, { min: 8, max: 64 }),
     argon2,
     emailConfirmationRequired: env.bool('EMAIL_CONFIRMATION_REQUIRED', false),

@@ -38,6 +38,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'REFRESH_TOKEN_TTL', default: '30d', processes: api, description: 'absolute session lifetime' },
   { name: 'CONFIRMATION_TOKEN_TTL', default: '24h', processes: api, description: 'lifetime of an email confirmation link' },
   { name: 'RESET_TOKEN_TTL', default: '30m', processes: api, description: 'lifetime of a password reset link' },
+  { name: 'EMAIL_CHANGE_TOKEN_TTL', default: '1h', processes: api, description: 'lifetime of the link mailed to a requested new address' },
+  { name: 'EMAIL_CHANGE_UNDO_TTL', default: '7d', processes: api, description: 'how long the old address can undo an email change' },
   { name: 'EMAIL_CONFIRMATION_REQUIRED', default: 'false', processes: api, description: 'sign-in needs a confirmed address' },
   { name: 'UNCONFIRMED_ACCOUNT_TTL', default: '7d', processes: api, description: 'with confirmation on, unconfirmed accounts older than this are deleted' },
   { name: 'PASSWORD_MIN_LENGTH', default: '12', processes: api, description: '8 to 64; the maximum length is 128' },
@@ -50,6 +52,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'RATE_LIMIT_AUTH_PER_IP', default: '100/15m', processes: api, description: 'requests to /api/v1/auth/* per client IP' },
   { name: 'RATE_LIMIT_MAIL_PER_ADDRESS', default: '3/1h', processes: api, description: 'emails triggered per address (register, forgot, resend)' },
   { name: 'RATE_LIMIT_TOKEN_GUESS_PER_IP', default: '20/15m', processes: api, description: 'invalid confirmation or reset tokens per client IP' },
+  { name: 'RATE_LIMIT_EMAIL_CHANGE_PER_ACCOUNT', default: '3/1h', processes: api, description: 'email change requests per account' },
 
   { name: 'ADMIN_USERNAME', default: null, processes: api, description: 'queue dashboard user; the dashboard exists only with ADMIN_PASSWORD' },
   { name: 'ADMIN_PASSWORD', default: null, processes: api, description: 'queue dashboard password; at least 12 characters in production' },

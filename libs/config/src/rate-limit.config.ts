@@ -36,5 +36,7 @@ export const rateLimitConfig = registerAs('rateLimit', () => {
     mailPerAddress: limit(env, 'RATE_LIMIT_MAIL_PER_ADDRESS', '3/1h'),
     /** Invalid confirmation or reset tokens submitted per client IP. */
     tokenGuessPerIp: limit(env, 'RATE_LIMIT_TOKEN_GUESS_PER_IP', '20/15m'),
+    /** Email change requests per account (SPEC §10). */
+    emailChangePerAccount: limit(env, 'RATE_LIMIT_EMAIL_CHANGE_PER_ACCOUNT', '3/1h'),
   };
 });

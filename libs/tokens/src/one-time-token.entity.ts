@@ -5,12 +5,16 @@ import { User } from '@accounts/users';
 export enum TokenPurpose {
   EmailConfirmation = 'email_confirmation',
   PasswordReset = 'password_reset',
+  /** Mailed to a requested new address; carries that address (`email`). */
+  EmailChange = 'email_change',
+  /** Mailed to the old address after a change; carries the address it restores (`email`). */
+  EmailChangeUndo = 'email_change_undo',
 }
 
 /** A single-use, expiring token sent by email. Only its hash is stored. */
 @Entity({ tableName: 'one_time_tokens' })
 export class OneTimeToken {
-  [OptionalProps]?: 'id' | 'usedAt' | 'createdAt' | 'passwordHash';
+  [OptionalProps]?: 'id' | 'usedAt' | 'createdAt' | 'passwordHash' | 'email';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -33,6 +37,10 @@ export class OneTimeToken {
    */
   @Property({ type: 'text', nullable: true, hidden: true })
   passwordHash: string | null = null;
+
+  /** Email change tokens only: the address the token switches to (change) or restores (undo). */
+  @Property({ type: 'string', length: 254, nullable: true })
+  email: string | null = null;
 
   @Property({ type: 'datetime', nullable: true })
   usedAt: Date | null = null;

@@ -39,8 +39,9 @@ describe('TokensService', () => {
   });
 
   it('spends a token in one UPDATE of the caller\'s transaction, by its hash, and yields its user and password hash', async () => {
-    const { execute, transaction, asEm } = fakeEm({ rows: [{ user_id: 'user-1', password_hash: 'hash' }] });
-    await expect(tokens.consume(asEm, TokenPurpose.EmailConfirmation, 'the-token')).resolves.toEqual({ userId: 'user-1', passwordHash: 'hash' });
+    const issuedAt = new Date('2026-12-01T00:00:00Z');
+    const { execute, transaction, asEm } = fakeEm({ rows: [{ user_id: 'user-1', password_hash: 'hash', email: null, created_at: issuedAt }] });
+    await expect(tokens.consume(asEm, TokenPurpose.EmailConfirmation, 'the-token')).resolves.toEqual({ userId: 'user-1', passwordHash: 'hash', email: null, issuedAt });
     const [sql, params, , ctx] = execute.mock.calls[0];
     expect(sql).toMatch(/^update one_time_tokens set used_at = now\(\)/);
     expect(params).toEqual([hashSecretToken('the-token'), TokenPurpose.EmailConfirmation]);
@@ -64,5 +65,30 @@ describe('TokensService', () => {
     );
     expect(execute).not.toHaveBeenCalled();
     expect(em.nativeUpdate).not.toHaveBeenCalled();
+  });
+
+  it('keeps the address an email change token is about, and yields it when spent', async () => {
+    const { em, asEm } = fakeEm();
+    await tokens.issue(asEm, user, TokenPurpose.EmailChange, 60_000, null, 'new@example.com');
+    expect(em.persist.mock.calls[0][0]).toMatchObject({ purpose: TokenPurpose.EmailChange, email: 'new@example.com', passwordHash: null });
+    const spent = fakeEm({ rows: [{ user_id: 'user-1', password_hash: null, email: 'new@example.com', created_at: new Date() }] });
+    await expect(tokens.consume(spent.asEm, TokenPurpose.EmailChange, 't')).resolves.toMatchObject({ email: 'new@example.com' });
+  });
+
+  it('never supersedes an undo link: a later change must not cancel the undo of an earlier one', async () => {
+    const { em, asEm } = fakeEm();
+    await tokens.issue(asEm, user, TokenPurpose.EmailChangeUndo, 60_000, null, 'old@example.com');
+    expect(em.nativeUpdate).not.toHaveBeenCalled();
+    expect(em.persist).toHaveBeenCalledTimes(1);
+  });
+
+  it('spends every outstanding token of every purpose but the undo links issued before a given time', async () => {
+    const { execute, transaction, asEm } = fakeEm();
+    const before = new Date('2026-12-01T00:00:00Z');
+    await tokens.revokeAll(asEm, 'user-1', before);
+    const [sql, params, , ctx] = execute.mock.calls[0];
+    expect(sql).toMatch(/update one_time_tokens set used_at = now\(\)\s+where user_id = \? and used_at is null and not \(purpose = \? and created_at < \?\)/);
+    expect(params).toEqual(['user-1', TokenPurpose.EmailChangeUndo, before]);
+    expect(ctx).toBe(transaction);
   });
 });

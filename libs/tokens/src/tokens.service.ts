@@ -10,6 +10,9 @@ export interface SpentToken {
   userId: string;
   /** The password hash the token was issued with (confirmation tokens), else null. */
   passwordHash: string | null;
+  /** The address the token was issued with (email change and undo tokens), else null. */
+  email: string | null;
+  issuedAt: Date;
 }
 
 /** What looking at a live token yields, without spending it. */
@@ -20,17 +23,31 @@ export interface PeekedToken {
 }
 
 /**
- * Confirmation and reset tokens: issue, look up, spend. Every method takes the caller's entity
+ * Undo links are never superseded: each restores the address it was mailed to, and a later change
+ * (by whoever holds the session) must not cancel the undo of an earlier one.
+ */
+const NEVER_SUPERSEDED: ReadonlySet<TokenPurpose> = new Set([TokenPurpose.EmailChangeUndo]);
+
+/**
+ * Confirmation, reset and email change tokens: issue, look up, spend. Every method takes the caller's entity
  * manager so it joins the caller's transaction.
  */
 @Injectable()
 export class TokensService {
   /**
-   * Issues a token and supersedes every outstanding one of the same purpose. Returns the token
-   * itself; only its hash is stored. `passwordHash` travels with the token until it is spent.
+   * Issues a token and supersedes every outstanding one of the same purpose (undo links excepted).
+   * Returns the token itself; only its hash is stored. `passwordHash` and `email` travel with the
+   * token until it is spent.
    */
-  async issue(em: EntityManager, user: User, purpose: TokenPurpose, ttlMs: number, passwordHash: string | null = null): Promise<string> {
-    await this.revokeOutstanding(em, user.id, purpose);
+  async issue(
+    em: EntityManager,
+    user: User,
+    purpose: TokenPurpose,
+    ttlMs: number,
+    passwordHash: string | null = null,
+    email: string | null = null,
+  ): Promise<string> {
+    if (!NEVER_SUPERSEDED.has(purpose)) await this.revokeOutstanding(em, user.id, purpose);
     const token = generateSecretToken();
     const record = em.create(OneTimeToken, {
       user,
@@ -38,6 +55,7 @@ export class TokensService {
       tokenHash: hashSecretToken(token),
       expiresAt: new Date(Date.now() + ttlMs),
       passwordHash,
+      email,
     });
     em.persist(record);
     return token;
@@ -58,21 +76,37 @@ export class TokensService {
    * Spends a token atomically: of any number of concurrent attempts exactly one gets its user.
    */
   async consume(em: EntityManager, purpose: TokenPurpose, token: string): Promise<SpentToken> {
-    const rows: Array<{ user_id: string; password_hash: string | null }> = await em.getConnection().execute(
+    const rows: Array<{ user_id: string; password_hash: string | null; email: string | null; created_at: Date }> = await em.getConnection().execute(
       `update one_time_tokens set used_at = now()
         where token_hash = ? and purpose = ? and used_at is null and expires_at > now()
-        returning user_id, password_hash`,
+        returning user_id, password_hash, email, created_at`,
       [hashSecretToken(token), purpose],
       'all',
       em.getTransactionContext(),
     );
     if (rows.length === 0) throw new InvalidTokenError();
-    return { userId: rows[0].user_id, passwordHash: rows[0].password_hash };
+    const [row] = rows;
+    return { userId: row.user_id, passwordHash: row.password_hash, email: row.email, issuedAt: new Date(row.created_at) };
   }
 
   /** Spends every outstanding token of a purpose (a new one supersedes them; a reset spends all). */
   async revokeOutstanding(em: EntityManager, userId: string, purpose: TokenPurpose): Promise<void> {
     await em.nativeUpdate(OneTimeToken, { user: userId, purpose, usedAt: null }, { usedAt: new Date() });
+  }
+
+  /**
+   * Spends every outstanding token of the user, of every purpose, except undo links issued before
+   * `keepUndoIssuedBefore`: those restore an earlier address and stay usable (an undo of a later
+   * change must not cancel the undo of an earlier one).
+   */
+  async revokeAll(em: EntityManager, userId: string, keepUndoIssuedBefore: Date): Promise<void> {
+    await em.getConnection().execute(
+      `update one_time_tokens set used_at = now()
+        where user_id = ? and used_at is null and not (purpose = ? and created_at < ?)`,
+      [userId, TokenPurpose.EmailChangeUndo, keepUndoIssuedBefore],
+      'run',
+      em.getTransactionContext(),
+    );
   }
 
   /** Outstanding tokens of a purpose stop carrying a password: using one then asks for it. */

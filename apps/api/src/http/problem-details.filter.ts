@@ -9,6 +9,7 @@ import {
   InvalidCredentialsError,
   InvalidRefreshTokenError,
   PasswordTooWeakError,
+  SameEmailError,
   SessionNotFoundError,
   TooManyRequestsError,
   WrongCurrentPasswordError,
@@ -59,6 +60,9 @@ export function toProblem(error: unknown): Problem {
   // Whether a password is expected depends on the token, so it is judged below the edge.
   if (error instanceof ConfirmationPasswordError) {
     return problem(400, 'VALIDATION_FAILED', 'Validation failed', 'The request body is invalid', [{ field: 'password', message: error.message }]);
+  }
+  if (error instanceof SameEmailError) {
+    return problem(400, 'VALIDATION_FAILED', 'Validation failed', 'The request body is invalid', [{ field: 'newEmail', message: error.message }]);
   }
   for (const [type, status, code, title] of DOMAIN_ERRORS) {
     if (error instanceof type) return problem(status, code, title, error.message);

@@ -45,6 +45,14 @@ export const MAIL_EVENTS = {
   ),
   'password.reset-requested': event<Recipient & { resetToken: SealedToken }>('A password reset link was asked for.'),
   'password.changed': event<Recipient & { via: 'reset' | 'change' }>('The password was changed, by a reset or by the user.'),
+  /** To the requested new address (not proven yet, so never with the account's name). */
+  'email.change-requested': event<Recipient & { changeToken: SealedToken }>(
+    'A signed-in user asked to move their account to this address; the link confirms the change.',
+  ),
+  /** To the owner of an address someone asked to move their account to; no link. */
+  'email.change-attempted': event<Recipient>('Someone asked to move their account to an address that already has one.'),
+  /** To the old address after a change; the link undoes it. */
+  'email.changed': event<Recipient & { undoToken: SealedToken }>('The address of the account was changed; the old address can undo it.'),
 };
 
 export type MailEventName = keyof typeof MAIL_EVENTS;

@@ -52,6 +52,13 @@ export const COMPOSER_CASES: { [N in MailEventName]: EventContext<N> } = {
     viaReset: payload.via === 'reset',
     forgotPasswordUrl: link('/forgot-password'),
   }),
+  'email.change-requested': (payload, open, link) => ({
+    confirmUrl: link('/confirm-email-change', open(payload.changeToken)),
+  }),
+  'email.change-attempted': () => ({}),
+  'email.changed': (payload, open, link) => ({
+    undoUrl: link('/undo-email-change', open(payload.undoToken)),
+  }),
 };
 
 /**

@@ -59,6 +59,9 @@ export const PREVIEW_SAMPLES: { [N in MailEventName]: Array<Sample<N>> } = {
     { payload: () => ({ ...recipient, via: 'change' }) },
     { variant: 'reset', payload: () => ({ ...recipient, via: 'reset' }) },
   ],
+  'email.change-requested': [{ payload: (seal) => ({ ...recipient, name: null, changeToken: seal('sample-email-change-token') }) }],
+  'email.change-attempted': [{ payload: () => ({ ...recipient }) }],
+  'email.changed': [{ payload: (seal) => ({ ...recipient, undoToken: seal('sample-undo-token') }) }],
 };
 
 /**

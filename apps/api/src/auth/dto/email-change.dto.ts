@@ -1,0 +1,25 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsAccountEmail, IsOpaqueToken, IsPasswordField } from './field-rules.decorators';
+
+/** Body of POST /users/me/email. */
+export class RequestEmailChangeDto {
+  @ApiProperty({
+    format: 'email',
+    maxLength: 254,
+    example: 'ada@example.org',
+    description: 'The address to move to, under the rules of a registration; the current address (in any case) is refused',
+  })
+  @IsAccountEmail()
+  newEmail: string;
+
+  @ApiProperty({ format: 'password', description: 'The password in use now' })
+  @IsPasswordField()
+  currentPassword: string;
+}
+
+/** Body of the confirm and undo operations of an email change. */
+export class EmailChangeTokenDto {
+  @ApiProperty({ maxLength: 512, description: 'The token of the emailed link' })
+  @IsOpaqueToken()
+  token: string;
+}
