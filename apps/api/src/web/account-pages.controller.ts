@@ -5,15 +5,18 @@ import { validate } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   AuthService,
+  EmailChangeService,
   EmailNotConfirmedError,
   EmailTakenError,
   InvalidCredentialsError,
   PasswordTooWeakError,
+  SameEmailError,
   TooManyRequestsError,
   type BrowserSession,
   WrongCurrentPasswordError,
 } from '@accounts/auth';
 import { authConfig } from '@accounts/config';
+import { RequestEmailChangeDto } from '../auth/dto/email-change.dto';
 import { LoginDto } from '../auth/dto/login.dto';
 import { clientMeta } from '../auth/request-context.decorators';
 import { RegisterDto } from '../auth/dto/register.dto';
@@ -50,6 +53,7 @@ export class AccountPagesController {
   constructor(
     private readonly auth: AuthService,
     private readonly browser: BrowserSessions,
+    private readonly emailChange: EmailChangeService,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
@@ -161,6 +165,36 @@ export class AccountPagesController {
     // The session stays (SPEC), but not a cookie copied from it: only this browser's new one works.
     await this.browser.reissue(reply, current.session);
     return reply.status(303).redirect('/account?changed=1');
+  }
+
+  /**
+   * Asks to move the account to a new address (SPEC §10). Free and taken addresses get the same
+   * page, as they get the same 202 from the API.
+   */
+  @Post('account/email')
+  @UseGuards(SignedInFormGuard)
+  @HttpCode(200)
+  async changeEmail(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const current = await this.browser.current(request, reply);
+    if (!current) return reply.status(303).redirect('/login');
+    const fields = { newEmail: field(form, 'newEmail'), currentPassword: field(form, 'currentPassword') };
+    const shown = (status: number, errors: FieldErrors) => this.renderAccount(request, reply, current, status, { emailChange: { value: fields.newEmail, errors } });
+    const { value, errors } = await check(RequestEmailChangeDto, fields);
+    if (errors.newEmail) errors.newEmail = 'Enter an email address, such as ada@example.com';
+    if (errors.currentPassword) errors.currentPassword = 'Enter your current password';
+    if (Object.keys(errors).length) return shown(400, errors);
+    try {
+      await this.emailChange.request({ userId: current.user.id, sessionId: current.session.id }, value.newEmail, value.currentPassword, clientMeta(request));
+    } catch (error) {
+      if (error instanceof SameEmailError) return shown(400, { newEmail: error.message });
+      if (error instanceof WrongCurrentPasswordError) return shown(400, { currentPassword: error.message });
+      if (error instanceof TooManyRequestsError) {
+        reply.header('Retry-After', String(error.retryAfterSeconds));
+        return shown(429, { newEmail: `Too many attempts. Try again in ${retryDelayInWords(error)}.` });
+      }
+      throw error;
+    }
+    return this.renderAccount(request, reply, current, 200, { emailChange: { requested: true, newEmail: value.newEmail } });
   }
 
   @Post('account/sign-out-everywhere')

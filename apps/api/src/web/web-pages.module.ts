@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@accounts/auth';
 import { AccountPagesController } from './account-pages.controller';
+import { EmailChangePagesController } from './email-change-pages.controller';
 import { LinkPagesController } from './link-pages.controller';
 import { BrowserSessions } from './browser-sessions.service';
 import { FormGuard, SignedInFormGuard } from './form.guards';
@@ -8,7 +9,7 @@ import { FormGuard, SignedInFormGuard } from './form.guards';
 /** The server-rendered pages (sign-in, registration, links from emails, the account page). */
 @Module({
   imports: [AuthModule],
-  controllers: [LinkPagesController, AccountPagesController],
+  controllers: [LinkPagesController, AccountPagesController, EmailChangePagesController],
   providers: [BrowserSessions, FormGuard, SignedInFormGuard],
 })
 export class WebPagesModule {}
