@@ -146,6 +146,7 @@ describe('contract: the API as a generated client sees it', () => {
       'forgot accepted, reset 204',
       'me after reset UNAUTHENTICATED',
       'logout 204',
+      'email change accepted, confirm INVALID_TOKEN, undo INVALID_TOKEN',
       'everywhere 204, then UNAUTHENTICATED',
     ]);
     const operations = Object.entries(document.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`));

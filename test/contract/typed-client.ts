@@ -158,6 +158,17 @@ export async function driveEveryOperation(context: ClientRunContext): Promise<Cl
 
   const fifth = await client.POST('/api/v1/auth/login', { body: { email, password: passwords[2] } });
   if (fifth.error) fail('login', fifth.error);
+  const emailChange = await client.POST('/api/v1/users/me/email', {
+    body: { newEmail: `moved-${email}`, currentPassword: passwords[2] },
+    headers: bearer(fifth.data.accessToken),
+  });
+  if (emailChange.error) fail('email change', emailChange.error);
+  const changeConfirmed = await client.POST('/api/v1/auth/email/change/confirm', { body: { token: 'not-a-token-we-issued' } });
+  if (!changeConfirmed.error) throw new Error('a made-up email change token was accepted');
+  const changeUndone = await client.POST('/api/v1/auth/email/change/undo', { body: { token: 'not-a-token-we-issued' } });
+  if (!changeUndone.error) throw new Error('a made-up undo token was accepted');
+  log.push(`email change ${emailChange.data.status}, confirm ${changeConfirmed.error.code}, undo ${changeUndone.error.code}`);
+
   const everywhere = await client.DELETE('/api/v1/auth/sessions', { headers: bearer(fifth.data.accessToken) });
   if (everywhere.error) fail('sign out everywhere', everywhere.error);
   const afterEverywhere = await client.GET('/api/v1/users/me', { headers: bearer(fifth.data.accessToken) });
