@@ -16,6 +16,9 @@ const SPEC_ENDPOINTS: Array<[method: string, path: string, bearer: boolean, prob
   ['post', '/api/v1/auth/password/reset', false, { 400: ['INVALID_TOKEN', 'PASSWORD_TOO_WEAK'] }],
   ['post', '/api/v1/auth/password/change', true, { 400: ['INVALID_CREDENTIALS', 'PASSWORD_TOO_WEAK'], 401: ['UNAUTHENTICATED'] }],
   ['get', '/api/v1/users/me', true, { 401: ['UNAUTHENTICATED'] }],
+  ['post', '/api/v1/users/me/email', true, { 400: ['INVALID_CREDENTIALS', 'VALIDATION_FAILED'], 401: ['UNAUTHENTICATED'], 429: ['TOO_MANY_REQUESTS'] }],
+  ['post', '/api/v1/auth/email/change/confirm', false, { 400: ['INVALID_TOKEN'], 409: ['EMAIL_TAKEN'] }],
+  ['post', '/api/v1/auth/email/change/undo', false, { 400: ['INVALID_TOKEN'] }],
 ];
 
 type Operation = {

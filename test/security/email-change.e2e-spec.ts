@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
-import { MAIL_QUEUE, type MailJobData } from '@accounts/mail/contract';
+import { MAIL_QUEUE } from '@accounts/mail/contract';
 import { redisOptions } from '@accounts/redis';
 import type { ApiResponse } from '../support/api-client';
 import { changeEmail, changeLinkIn, requestChangeToken, SUBJECTS } from '../support/email-change';
@@ -289,7 +289,7 @@ describe('security: email change limits', () => {
  */
 describe('security: email change mails are bound to their recipient', () => {
   let stack: Stack;
-  let queue: Queue<MailJobData>;
+  let queue: Queue<Record<string, unknown>>;
   const attacker = `attacker@evil-${randomBytes(4).toString('hex')}.test`;
 
   beforeAll(async () => {

@@ -2,6 +2,7 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { MetadataScanner } from '@nestjs/core';
 import { AccountPagesController } from '../../apps/api/src/web/account-pages.controller';
+import { EmailChangePagesController } from '../../apps/api/src/web/email-change-pages.controller';
 import { LinkPagesController } from '../../apps/api/src/web/link-pages.controller';
 import { ApiClient, type ApiResponse } from '../support/api-client';
 import { createAccount } from '../support/security';
@@ -13,7 +14,7 @@ const BOGUS_TOKEN = 'A'.repeat(43);
 /** `GET /login`, … : every route the page controllers declare, read from their decorators. */
 function declaredPageRoutes(): string[] {
   const scanner = new MetadataScanner();
-  return [AccountPagesController, LinkPagesController].flatMap((controller) =>
+  return [AccountPagesController, LinkPagesController, EmailChangePagesController].flatMap((controller) =>
     scanner.getAllMethodNames(controller.prototype).flatMap((name) => {
       const handler = controller.prototype[name as keyof typeof controller.prototype] as object;
       const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
@@ -59,6 +60,11 @@ describe('security: pages are never cached', () => {
     await record('POST /account/confirmation', 303, user.form('/account/confirmation', {}));
     const newPassword = strongPassword();
     await record('POST /account/password', 303, user.form('/account/password', { currentPassword: account.password, newPassword, passwordConfirm: newPassword }));
+    await record('POST /account/email', 200, user.form('/account/email', { newEmail: uniqueEmail('no-store-new'), currentPassword: newPassword }));
+    for (const page of ['/confirm-email-change', '/undo-email-change']) {
+      await record(`GET ${page}`, 400, visitor.request('GET', `${page}?token=${BOGUS_TOKEN}`));
+      await record(`POST ${page}`, 400, visitor.form(page, { token: BOGUS_TOKEN }));
+    }
     await record('POST /account/sign-out-everywhere', 303, user.form('/account/sign-out-everywhere', {}));
     await record('POST /login', 303, user.form('/login', { email: account.email, password: newPassword }));
     await record('POST /logout', 303, user.form('/logout', {}));

@@ -22,6 +22,7 @@ const PAGES = {
     heading: 'Confirm your new email address',
     explanation: 'Press the button to make this address the one your account uses. Your password and sessions stay as they are.',
     button: 'Confirm my new address',
+    taken: 'This address now belongs to another account, so it cannot be yours. Nothing was changed.',
   },
   undo: {
     path: '/undo-email-change',
@@ -30,6 +31,7 @@ const PAGES = {
     explanation:
       'Undoing gives your account this address back, signs everyone out (whoever changed it too) and sends a link here to choose a new password.',
     button: 'Undo the change',
+    taken: 'Another confirmed account uses this address now, so it cannot be given back. Nothing was changed.',
   },
 } as const;
 
@@ -55,18 +57,11 @@ export class EmailChangePagesController {
   @Post('confirm-email-change')
   @UseGuards(FormGuard)
   @HttpCode(200)
-  async confirm(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const token = field(form, 'token');
-    try {
-      const user = await this.useToken(request, () => this.emailChange.confirm(token, clientMeta(request)));
-      if (!user) return this.invalidLink(request, reply, 'change');
-      return reply.view('email-change-done', { title: 'Email address changed', email: user.email });
-    } catch (error) {
-      if (error instanceof EmailTakenError) {
-        return this.form(request, reply, 409, 'change', token, 'This address now belongs to another account, so it cannot be yours. Nothing was changed.');
-      }
-      throw error;
-    }
+  confirm(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.spend('change', field(form, 'token'), request, reply, async (token) => {
+      const user = await this.emailChange.confirm(token, clientMeta(request));
+      return { title: 'Email address changed', email: user.email };
+    });
   }
 
   @Get('undo-email-change')
@@ -77,22 +72,24 @@ export class EmailChangePagesController {
   @Post('undo-email-change')
   @UseGuards(FormGuard)
   @HttpCode(200)
-  async undo(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const token = field(form, 'token');
+  undo(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    // A browser signed in to the account finds its session ended on its next page.
+    return this.spend('undo', field(form, 'token'), request, reply, async (token) => {
+      await this.emailChange.undo(token, clientMeta(request));
+      return { title: 'The change is undone', undone: true };
+    });
+  }
+
+  /** Spends a link's token and says what happened; a taken address keeps the link and says so. */
+  private async spend(kind: LinkKind, token: string, request: FastifyRequest, reply: FastifyReply, use: (token: string) => Promise<Record<string, unknown>>) {
     try {
-      const undone = await this.useToken(request, async () => {
-        await this.emailChange.undo(token, clientMeta(request));
-        return true;
-      });
-      if (!undone) return this.invalidLink(request, reply, 'undo');
+      const done = await this.useToken(request, () => use(token));
+      if (!done) return this.invalidLink(request, reply, kind);
+      return reply.view('email-change-done', done);
     } catch (error) {
-      if (error instanceof EmailTakenError) {
-        return this.form(request, reply, 409, 'undo', token, 'Another confirmed account uses this address now, so it cannot be given back. Nothing was changed.');
-      }
+      if (error instanceof EmailTakenError) return this.form(request, reply, 409, kind, token, PAGES[kind].taken);
       throw error;
     }
-    // A browser signed in to the account finds its session ended on its next page.
-    return reply.view('email-change-done', { title: 'The change is undone', undone: true });
   }
 
   private async linkPage(kind: LinkKind, token: unknown, request: FastifyRequest, reply: FastifyReply) {
