@@ -56,7 +56,7 @@ describe('email change in a browser', () => {
     const newEmail = uniqueEmail('browser-chg-new');
     await signIn(account.email, account.password);
 
-    const requested = nextMail(stack.sink, newEmail, SUBJECTS.requested);
+    const requested = nextMail(stack.sink, newEmail, SUBJECTS.requested, 30_000);
     await askForChange(newEmail, account.password);
     expect(await page.textContent('[role="status"]')).toContain(`Check the inbox of ${newEmail}`);
     await shot('email-change-requested');
@@ -68,7 +68,7 @@ describe('email change in a browser', () => {
     const [before] = await stack.sql<{ email: string }>('select email from users where id = ?', [account.userId]);
     expect(before.email).toBe(account.email);
 
-    const changed = nextMail(stack.sink, account.email, SUBJECTS.changed);
+    const changed = nextMail(stack.sink, account.email, SUBJECTS.changed, 30_000);
     await page.getByRole('button', { name: 'Confirm my new address' }).click();
     expect(await heading()).toBe('Email address changed');
     expect(await page.textContent('main')).toContain(newEmail);
@@ -80,7 +80,7 @@ describe('email change in a browser', () => {
     await follow(changeLinkIn(await changed).url);
     expect(await heading()).toBe('Undo the email change');
     await shot('undo-email-change');
-    const resetMail = nextMail(stack.sink, account.email, SUBJECTS.reset);
+    const resetMail = nextMail(stack.sink, account.email, SUBJECTS.reset, 30_000);
     await page.getByRole('button', { name: 'Undo the change' }).click();
     expect(await heading()).toBe('The change is undone');
     await shot('undo-email-change-done');
@@ -96,7 +96,7 @@ describe('email change in a browser', () => {
     expect(new URL(page.url()).pathname).toBe('/login');
     await signIn(account.email, newPassword);
     expect(await page.textContent('main')).toContain(account.email);
-  });
+  }, 90_000);
 
   it('answers a taken address like a free one, and shows mistakes next to the fields in words', async () => {
     const account = await createAccount(stack, { label: 'browser-chg-err' });
@@ -118,7 +118,7 @@ describe('email change in a browser', () => {
     expect(await page.textContent('#newEmail-error')).toBe('This is already the address of your account');
     expect(await page.textContent('main')).not.toMatch(/[A-Z]+_[A-Z]+/);
     await shot('email-change-error');
-  });
+  }, 60_000);
 
   it('shows the invalid-link page for a used, unknown or malformed link', async () => {
     await page.goto(url('/confirm-email-change?token=unknown-token-unknown-token'));

@@ -50,7 +50,7 @@ export interface SignedIn {
  * Who an event goes to. Until the address is confirmed the name is left out: anyone can register
  * someone else's address, and their text must not reach that inbox.
  */
-function recipient(user: User) {
+export function recipient(user: User) {
   return { v: 1 as const, userId: user.id, email: user.email, name: user.emailConfirmed ? user.name : null };
 }
 

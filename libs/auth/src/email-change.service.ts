@@ -9,7 +9,7 @@ import { InvalidTokenError, TokenPurpose, TokensService } from '@accounts/tokens
 import { AccountActivityService, canonicalEmail, normalizeEmail, toUserView, User, type ClientMeta, type UserView } from '@accounts/users';
 import type { Principal } from './access-token.service';
 import { AuthenticationRequiredError, EmailTakenError, SameEmailError, WrongCurrentPasswordError } from './auth.errors';
-import { AuthService } from './auth.service';
+import { AuthService, recipient } from './auth.service';
 import { PasswordHasher } from './password.hasher';
 import { RateLimits } from './rate-limits.service';
 import { SecurityEvents } from './security-events.service';
@@ -63,12 +63,7 @@ export class EmailChangeService {
       const owner = await em.getRepository(User).findByEmailHeld(target);
       if (owner) {
         await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.EmailChange);
-        this.outbox.record(em, 'email.change-attempted', () => ({
-          v: 1 as const,
-          userId: owner.id,
-          email: owner.email,
-          name: owner.emailConfirmed ? owner.name : null,
-        }));
+        this.outbox.record(em, 'email.change-attempted', () => recipient(owner));
         return;
       }
       const address = normalizeEmail(newEmail);
@@ -155,13 +150,7 @@ export class EmailChangeService {
         await this.tokens.revokeAll(em, user.id, spent.issuedAt);
         await this.sessions.revokeAll(em, user.id);
         const reset = await this.tokens.issue(em, user, TokenPurpose.PasswordReset, this.config.resetTokenTtlMs);
-        this.outbox.record(em, 'password.reset-requested', ({ seal }) => ({
-          v: 1 as const,
-          userId: user.id,
-          email: user.email,
-          name: user.name,
-          resetToken: seal(reset),
-        }));
+        this.outbox.record(em, 'password.reset-requested', ({ seal }) => ({ ...recipient(user), resetToken: seal(reset) }));
         this.activity.record(em, user.id, 'email.change_undone', client);
       });
     } catch (error) {
