@@ -157,6 +157,22 @@ describe('security: email change tokens and the undo', () => {
     for (const token of [expired, older, newer]) expect(outbox).not.toContain(token);
   });
 
+  it('spends a pending change link when the password is reset or changed (it was asked for with the old password)', async () => {
+    const account = await createAccount(stack, { label: 'tok-pw' });
+    const session = await signIn(stack, account.email, account.password);
+    const beforeReset = await requestChangeToken(stack, account, session, uniqueEmail('tok-pw-1'));
+    const reset = await requestResetToken(stack, account.email);
+    const password = strongPassword();
+    expect((await stack.api.post('/auth/password/reset', { token: reset, password })).status).toBe(204);
+    expectProblem(await stack.api.post('/auth/email/change/confirm', { token: beforeReset }), 400, 'INVALID_TOKEN');
+
+    const fresh = await signIn(stack, account.email, password);
+    const beforeChange = await requestChangeToken(stack, { ...account, password }, fresh, uniqueEmail('tok-pw-2'));
+    const changed = await stack.api.post('/auth/password/change', { currentPassword: password, newPassword: strongPassword() }, fresh.accessToken);
+    expect(changed.status).toBe(204);
+    expectProblem(await stack.api.post('/auth/email/change/confirm', { token: beforeChange }), 400, 'INVALID_TOKEN');
+  });
+
   it('refuses CR, LF and NUL in the new address, and sends nothing', async () => {
     const account = await createAccount(stack, { label: 'tok-crlf' });
     const session = await signIn(stack, account.email, account.password);

@@ -253,6 +253,8 @@ export class AuthService {
       await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.PasswordReset);
       // The reset confirmed the address; a pending link must not bring an earlier registrant's password back.
       await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.EmailConfirmation);
+      // A pending email change was asked for with the password this reset replaces.
+      await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.EmailChange);
       await this.sessions.revokeAll(em, user.id);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(user), via: 'reset' as const }));
     });
@@ -280,6 +282,8 @@ export class AuthService {
       await this.tokens.revokeOutstanding(em, fresh.id, TokenPurpose.PasswordReset);
       // A pending confirmation link must not bring a password back after this one.
       await this.tokens.revokeOutstanding(em, fresh.id, TokenPurpose.EmailConfirmation);
+      // Likewise a pending email change, asked for with the old password.
+      await this.tokens.revokeOutstanding(em, fresh.id, TokenPurpose.EmailChange);
       await this.sessions.revokeAll(em, fresh.id, principal.sessionId);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(fresh), via: 'change' as const }));
     });
