@@ -7,6 +7,8 @@ import { MailQueueModule } from '@accounts/mail/outbox';
 import { TokensModule } from '@accounts/tokens';
 import { UsersModule } from '@accounts/users';
 import { AccessTokenService } from './access-token.service';
+import { AccountDeletionService } from './account-deletion.service';
+import { AccountExportService } from './account-export.service';
 import { AuthService } from './auth.service';
 import { BrowserCredential } from './browser-credential.entity';
 import { BrowserCredentialsService } from './browser-credentials.service';
@@ -39,6 +41,8 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
   ],
   providers: [
     AuthService,
+    AccountDeletionService,
+    AccountExportService,
     SessionsService,
     BrowserCredentialsService,
     AccessTokenService,
@@ -50,6 +54,6 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
     SecurityEvents,
     UnconfirmedAccountsCleaner,
   ],
-  exports: [AuthService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
+  exports: [AuthService, AccountDeletionService, AccountExportService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
 })
 export class AuthModule {}

@@ -45,6 +45,8 @@ export const MAIL_EVENTS = {
   ),
   'password.reset-requested': event<Recipient & { resetToken: SealedToken }>('A password reset link was asked for.'),
   'password.changed': event<Recipient & { via: 'reset' | 'change' }>('The password was changed, by a reset or by the user.'),
+  /** Sent after the account is gone: it carries the address and nothing else of the account (`name` is null). */
+  'user.deleted': event<Recipient>('The account was deleted by its owner.'),
 };
 
 export type MailEventName = keyof typeof MAIL_EVENTS;

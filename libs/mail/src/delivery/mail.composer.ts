@@ -52,6 +52,9 @@ export const COMPOSER_CASES: { [N in MailEventName]: EventContext<N> } = {
     viaReset: payload.via === 'reset',
     forgotPasswordUrl: link('/forgot-password'),
   }),
+  'user.deleted': (_payload, _open, link) => ({
+    registerUrl: link('/register'),
+  }),
 };
 
 /**
