@@ -196,31 +196,5 @@ describe('account lifecycle', () => {
       expect(again.status).toBe(201);
       expect(again.body.user.id).not.toBe(account.userId);
     });
-
-    it('counts wrong passwords with the current-password limit', async () => {
-      const limited = await startStack({ env: { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_LOGIN_PER_ACCOUNT: '3/15m' } });
-      try {
-        const account: Account = await createAccount(limited);
-        const { accessToken } = await signIn(limited, account.email, account.password);
-        const attempt = (currentPassword: string) => limited.api.request('DELETE', '/api/v1/users/me', { body: { currentPassword }, token: accessToken });
-        for (let i = 0; i < 3; i++) expectProblem(await attempt(`wrong password ${i} here`), 400, 'INVALID_CREDENTIALS');
-        const throttled = await attempt(account.password);
-        expectProblem(throttled, 429, 'TOO_MANY_REQUESTS');
-        expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
-        expect(await limited.sql('select 1 from users where id = ?', [account.userId])).toHaveLength(1);
-      } finally {
-        await limited.close();
-      }
-    });
-  });
-
-  it('leaves another account alone', async () => {
-    const mine = await createAccount(stack);
-    const theirs = await createAccount(stack, { name: 'Theirs' });
-    await signIn(stack, theirs.email, theirs.password);
-    const { accessToken } = await signIn(stack, mine.email, mine.password);
-    const text = JSON.stringify([(await stack.api.get('/users/me/export', accessToken)).body, (await stack.api.get('/users/me/activity', accessToken)).body]);
-    expect(text).not.toContain(theirs.userId);
-    expect(text).not.toContain(theirs.email);
   });
 });

@@ -16,6 +16,10 @@ const SPEC_ENDPOINTS: Array<[method: string, path: string, bearer: boolean, prob
   ['post', '/api/v1/auth/password/reset', false, { 400: ['INVALID_TOKEN', 'PASSWORD_TOO_WEAK'] }],
   ['post', '/api/v1/auth/password/change', true, { 400: ['INVALID_CREDENTIALS', 'PASSWORD_TOO_WEAK'], 401: ['UNAUTHENTICATED'] }],
   ['get', '/api/v1/users/me', true, { 401: ['UNAUTHENTICATED'] }],
+  ['patch', '/api/v1/users/me', true, { 400: ['VALIDATION_FAILED'], 401: ['UNAUTHENTICATED'] }],
+  ['delete', '/api/v1/users/me', true, { 400: ['INVALID_CREDENTIALS', 'VALIDATION_FAILED'], 401: ['UNAUTHENTICATED'], 429: ['TOO_MANY_REQUESTS'] }],
+  ['get', '/api/v1/users/me/activity', true, { 400: ['VALIDATION_FAILED'], 401: ['UNAUTHENTICATED'] }],
+  ['get', '/api/v1/users/me/export', true, { 401: ['UNAUTHENTICATED'] }],
 ];
 
 type Operation = {

@@ -8,7 +8,7 @@ export class ActivityItem {
   @ApiProperty({ description: 'Row id; monotonic' })
   id: string;
 
-  @ApiProperty({ enum: [...ACTIVITY_TYPES], enumName: 'ActivityType' })
+  @ApiProperty({ enum: [...ACTIVITY_TYPES] })
   type: ActivityType;
 
   @ApiProperty({ format: 'date-time' })
