@@ -1,7 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
 import type { AccountExport } from '@accounts/auth';
 import { ACTIVITY_TYPES, type ActivityType } from '@accounts/users';
-import { UserView } from '../../auth/dto/responses.dto';
+import { SessionResponse, UserView } from '../../auth/dto/responses.dto';
 
 /** The shapes of the account lifecycle's answers; documentation only, the services build the objects. */
 export class ActivityItem {
@@ -37,27 +37,13 @@ export class ProfileExport extends UserView {
   updatedAt: string;
 }
 
-export class SessionExport {
-  @ApiProperty({ format: 'uuid' })
-  id: string;
-
-  @ApiProperty({ format: 'date-time' })
-  createdAt: string;
-
-  @ApiProperty({ format: 'date-time' })
-  lastUsedAt: string;
-
+/** A session as stored, live or ended: what GET /auth/sessions shows of one, and when it ends or ended. */
+export class SessionExport extends OmitType(SessionResponse, ['current'] as const) {
   @ApiProperty({ format: 'date-time' })
   expiresAt: string;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   revokedAt: string | null;
-
-  @ApiProperty({ type: String, nullable: true })
-  ip: string | null;
-
-  @ApiProperty({ type: String, nullable: true })
-  userAgent: string | null;
 }
 
 export class EmailedLinkExport {
