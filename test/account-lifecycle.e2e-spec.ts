@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { MAIL_QUEUE } from '@accounts/mail/contract';
 import { AccountActivityPurger } from '@accounts/users';
 import { createAccount, expectProblem, nextMail, requestResetToken, signIn, type Account } from './support/security';
 import { startStack, type Stack } from './support/stack';
 import { strongPassword, uniqueEmail } from './support/unique';
-import { pollUntil } from './support/polling';
+import { pollUntil, waitUntil } from './support/polling';
 
 /** SPEC §10 through the API: profile, activity, export and deletion. */
 describe('account lifecycle', () => {
@@ -195,6 +198,24 @@ describe('account lifecycle', () => {
       const again = await stack.api.post('/auth/register', { email: account.email, password: strongPassword() });
       expect(again.status).toBe(201);
       expect(again.body.user.id).not.toBe(account.userId);
+    });
+
+    it("removes the account's failed mail jobs from Redis, and nobody else's", async () => {
+      const account = await createAccount(stack, { name: 'Ada' });
+      const bystander = randomUUID();
+      const queue = stack.apiApp.get<Queue>(getQueueToken(MAIL_QUEUE));
+      // An event the worker does not know fails at once and is kept in the failed set, address and name included.
+      const failing = async (userId: string) =>
+        (await queue.add('no.such-event', { v: 1, userId, email: account.email, name: 'Ada' }, { attempts: 1 })).id!;
+      const mine = await failing(account.userId);
+      const theirs = await failing(bystander);
+      const failedIds = async () => (await queue.getFailed()).map((job) => job.id);
+      await waitUntil(async () => (await failedIds()).includes(mine) && (await failedIds()).includes(theirs), 15_000, 'both jobs to fail');
+
+      const { accessToken } = await signIn(stack, account.email, account.password);
+      expect((await stack.api.request('DELETE', '/api/v1/users/me', { body: { currentPassword: account.password }, token: accessToken })).status).toBe(204);
+      await waitUntil(async () => !(await failedIds()).includes(mine), 15_000, "the deleted account's failed job to go");
+      expect(await failedIds()).toContain(theirs);
     });
   });
 });

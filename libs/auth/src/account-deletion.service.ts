@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { OutboxService } from '@accounts/mail/outbox';
+import { MailQueueScrubber, OutboxService } from '@accounts/mail/outbox';
 import { AccountActivityService, User } from '@accounts/users';
 import type { Principal } from './access-token.service';
 import { AuthenticationRequiredError } from './auth.errors';
@@ -14,7 +14,8 @@ import { SessionsService } from './sessions.service';
  * Deletes an account at its owner's request (SPEC §10), in one transaction: the user row and with
  * it (foreign keys cascade) its sessions, refresh tokens, browser credentials, one-time tokens and
  * whatever else belongs to it; its activity rows keep only the user id; its outbox rows go; the
- * `user.deleted` notice is recorded, carrying the address and nothing else.
+ * `user.deleted` notice is recorded, carrying the address and nothing else. After the commit, the
+ * failed mail jobs about the user are removed from Redis in the background.
  */
 @Injectable()
 export class AccountDeletionService {
@@ -24,6 +25,7 @@ export class AccountDeletionService {
     private readonly sessions: SessionsService,
     private readonly activity: AccountActivityService,
     private readonly outbox: OutboxService,
+    private readonly queue: MailQueueScrubber,
     private readonly limits: RateLimits,
     private readonly events: SecurityEvents,
   ) {}
@@ -56,6 +58,7 @@ export class AccountDeletionService {
       await run('delete from users where id = ?');
     });
     this.events.record('auth.account.deleted', { userId: user.id, ip: meta.ip });
+    this.queue.forgetUserSoon(user.id);
     await this.limits.clear('currentPasswordPerAccount', user.id);
   }
 }
