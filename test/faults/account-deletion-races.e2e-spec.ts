@@ -1,4 +1,6 @@
+import { BrowserCredentialsService } from '@accounts/auth';
 import { PasswordHasher } from '../../libs/auth/src/password.hasher';
+import { ApiClient } from '../support/api-client';
 import { createAccount, expectProblem, signIn, type Account } from '../support/security';
 import { startStack, type Stack } from '../support/stack';
 import { sleep, waitUntil } from '../support/polling';
@@ -89,6 +91,31 @@ describe('fault 8: account deletion racing sign-in and refresh', () => {
       }),
     );
     process.stdout.write(`deletion race outcomes: ${JSON.stringify(outcomes)}\n`);
+  });
+
+  it('answers a page sign-in in words when the account is deleted before the browser takes its session over', async () => {
+    const account = await createAccount(stack);
+    const session = await signIn(stack, account.email, account.password);
+    const credentials = stack.apiApp.get(BrowserCredentialsService);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const original = credentials.adopt.bind(credentials);
+    let reached = false;
+    jest.spyOn(credentials, 'adopt').mockImplementationOnce(async (refreshToken: string) => {
+      reached = true;
+      await gate;
+      return original(refreshToken);
+    });
+    const browser = new ApiClient(stack.api.baseUrl);
+    const login = browser.form('/login', { email: account.email, password: account.password });
+    await waitUntil(async () => reached, 10_000, 'the page sign-in to open its session');
+    expect((await deleteAccount(account, session.accessToken)).status).toBe(204);
+    release();
+    const page = await login;
+    expect(page.status).toBe(401);
+    expect(page.body).toContain('The email or password is incorrect');
+    expect(browser.cookie('accounts_session')).toBeUndefined();
+    await expectNothingLeft(account);
   });
 
   it('deletes once when the same deletion is sent twice at once', async () => {

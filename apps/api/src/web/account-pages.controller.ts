@@ -6,6 +6,7 @@ import {
   EmailNotConfirmedError,
   EmailTakenError,
   InvalidCredentialsError,
+  InvalidRefreshTokenError,
   PasswordTooWeakError,
   TooManyRequestsError,
   type BrowserSession,
@@ -65,6 +66,8 @@ export class AccountPagesController {
       return reply.status(303).redirect('/account');
     } catch (error) {
       if (error instanceof InvalidCredentialsError) return this.renderLogin(request, reply, 401, { email, error: `${error.message}.` });
+      // The account was deleted between the sign-in and the browser taking over its session.
+      if (error instanceof InvalidRefreshTokenError) return this.renderLogin(request, reply, 401, { email, error: `${new InvalidCredentialsError().message}.` });
       if (error instanceof EmailNotConfirmedError) {
         return this.renderLogin(request, reply, 403, { email, error: `${error.message}. We can send you a new link.`, unconfirmed: true });
       }
