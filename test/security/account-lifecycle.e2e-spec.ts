@@ -94,7 +94,12 @@ describe('security: account lifecycle', () => {
       }
     }
     expect(await stack.sql('select name from users where id = ?', [account.userId])).toEqual([{ name: 'Ada' }]);
-    // The data export is a GET that changes nothing; signed out, it sends the browser to sign in.
+    // The data export is a GET that changes nothing, a download no cache keeps; signed out, it sends the browser to sign in.
+    const download = await browser.request('GET', '/account/export');
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-disposition')).toMatch(/^attachment; filename="account-export-\d{4}-\d\d-\d\d\.json"$/);
+    expect(download.headers.get('cache-control')).toBe('no-store');
+    expect(download.body.profile.id).toBe(account.userId);
     const stranger = new ApiClient(stack.api.baseUrl);
     const signedOut = await stranger.request('GET', '/account/export');
     expect(signedOut.status).toBe(303);
