@@ -1,8 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { linkIn, startStack, to, type Stack } from '../support/stack';
+import { waitUntil } from '../support/polling';
+import { createAccount } from '../support/security';
 import { strongPassword, uniqueEmail } from '../support/unique';
 
 const SCREENSHOTS = join(__dirname, '..', 'artifacts', 'screenshots');
@@ -225,6 +227,75 @@ describe('web pages in a browser', () => {
     }
     await page.goto(url('/account'));
     expect(new URL(page.url()).pathname).toBe('/login');
+  });
+
+  it('edits the name, shows recent activity and downloads the data export', async () => {
+    const account = await createAccount(stack, { label: 'browser-profile', name: 'Ada' });
+    await page.goto(url('/login'));
+    await page.getByLabel('Email address').fill(account.email);
+    await page.getByLabel('Password').fill('not my password at all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(account.email, account.password);
+    expect(new URL(page.url()).pathname).toBe('/account');
+
+    await page.getByLabel('Name', { exact: true }).fill('Ada <b>Lovelace</b>');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    expect(new URL(page.url()).pathname).toBe('/account');
+    expect(await page.textContent('[role="status"]')).toContain('Your name was saved');
+    expect(await page.textContent('.profile')).toContain('Ada <b>Lovelace</b>');
+    expect(await page.locator('.profile b').count()).toBe(0);
+
+    const activity = page.getByRole('region', { name: 'Recent activity' });
+    await waitUntil(async () => {
+      await page.reload();
+      return ((await activity.textContent()) ?? '').includes('Failed sign-in');
+    }, 10_000, 'the failed sign-in in recent activity');
+    const text = (await activity.textContent()) ?? '';
+    expect(text).toMatch(/Signed in · \d{4}-\d\d-\d\d \d\d:\d\d UTC · 127\.0\.0\.1/);
+    expect(text).toContain('HeadlessChrome');
+    expect(text.indexOf('Signed in')).toBeLessThan(text.indexOf('Failed sign-in'));
+    await shot('account-lifecycle');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export my data' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^account-export-\d{4}-\d\d-\d\d\.json$/);
+    const exported = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    expect(exported.profile).toMatchObject({ id: account.userId, email: account.email, name: 'Ada <b>Lovelace</b>' });
+    expect(exported.activity[0]).toMatchObject({ type: 'signin.succeeded', ip: '127.0.0.1' });
+
+    // An empty name removes it.
+    await page.getByLabel('Name', { exact: true }).fill('');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    expect(await page.locator('.profile').textContent()).not.toContain('Lovelace');
+  });
+
+  it('deletes the account through the page, after the password and the typed address', async () => {
+    const account = await createAccount(stack, { label: 'browser-delete' });
+    await signIn(account.email, account.password);
+    const section = page.getByRole('region', { name: 'Delete account' });
+
+    await section.getByLabel('Your password, to confirm').fill(account.password);
+    await section.getByLabel('Type your email address to confirm').fill('someone-else@example.com');
+    await section.getByRole('button', { name: 'Delete my account' }).click();
+    await expectHeading(page, 'Delete your account');
+    expect(await page.textContent('#confirmEmail-error')).toContain(`Type your email address, ${account.email}, to confirm`);
+    await shot('account-delete-error');
+
+    await page.getByLabel('Your password, to confirm').fill('a wrong password for sure');
+    await page.getByLabel('Type your email address to confirm').fill(account.email.toUpperCase());
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    expect(await page.textContent('#currentPassword-error')).toContain('The current password is incorrect');
+
+    await page.getByLabel('Your password, to confirm').fill(account.password);
+    await page.getByLabel('Type your email address to confirm').fill(account.email);
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    await expectHeading(page, 'Account deleted');
+    expect(await page.textContent('main')).toContain('you are signed out everywhere');
+    await shot('account-deleted');
+
+    await page.goto(url('/account'));
+    expect(new URL(page.url()).pathname).toBe('/login');
+    expect(await stack.sql('select 1 from users where id = ?', [account.userId])).toEqual([]);
+    expect((await stack.sink.waitFor((m) => to(account.email)(m) && /deleted/.test(m.subject))).text).toContain('was just deleted');
   });
 });
 

@@ -148,6 +148,11 @@ describe('contract: the API as a generated client sees it', () => {
       'logout 204',
       'email change accepted, confirm INVALID_TOKEN, undo INVALID_TOKEN',
       'everywhere 204, then UNAUTHENTICATED',
+      'rename cleared, empty VALIDATION_FAILED',
+      'activity signin.succeeded, sessions.revoked_all, older some, limit 0 VALIDATION_FAILED',
+      'export same address, with sessions',
+      'delete with an old password INVALID_CREDENTIALS',
+      'delete 204, then UNAUTHENTICATED',
     ]);
     const operations = Object.entries(document.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`));
     const answered = new Set(seen.map((response) => `${response.method.toLowerCase()} ${pathTemplateOf(document, response.url, stack.api.baseUrl)}`));

@@ -173,5 +173,29 @@ export async function driveEveryOperation(context: ClientRunContext): Promise<Cl
   if (everywhere.error) fail('sign out everywhere', everywhere.error);
   const afterEverywhere = await client.GET('/api/v1/users/me', { headers: bearer(fifth.data.accessToken) });
   log.push(`everywhere ${everywhere.response.status}, then ${afterEverywhere.error?.code ?? afterEverywhere.response.status}`);
+
+  // The account lifecycle (SPEC §10).
+  const sixth = await client.POST('/api/v1/auth/login', { body: { email, password: passwords[2] } });
+  if (sixth.error) fail('login', sixth.error);
+  const renamed = await client.PATCH('/api/v1/users/me', { body: { name: null }, headers: bearer(sixth.data.accessToken) });
+  if (renamed.error) fail('rename', renamed.error);
+  const badName = await client.PATCH('/api/v1/users/me', { body: { name: '' }, headers: bearer(sixth.data.accessToken) });
+  log.push(`rename ${renamed.data.user.name === null ? 'cleared' : 'kept'}, empty ${badName.error?.code ?? badName.response.status}`);
+  const page = await client.GET('/api/v1/users/me/activity', { params: { query: { limit: 2 } }, headers: bearer(sixth.data.accessToken) });
+  if (page.error) fail('activity', page.error);
+  const types: string[] = page.data.items.map((item) => item.type);
+  const older = await client.GET('/api/v1/users/me/activity', { params: { query: { before: page.data.next ?? undefined } }, headers: bearer(sixth.data.accessToken) });
+  if (older.error) fail('activity', older.error);
+  const badLimit = await client.GET('/api/v1/users/me/activity', { params: { query: { limit: 0 } }, headers: bearer(sixth.data.accessToken) });
+  log.push(`activity ${types.join(', ')}, older ${older.data.items.length > 0 ? 'some' : 'none'}, limit 0 ${badLimit.error?.code ?? badLimit.response.status}`);
+  const exported = await client.GET('/api/v1/users/me/export', { headers: bearer(sixth.data.accessToken) });
+  if (exported.error) fail('export', exported.error);
+  log.push(`export ${exported.data.profile.email === email.toLowerCase() ? 'same' : 'other'} address, ${exported.data.sessions.length > 0 ? 'with' : 'no'} sessions`);
+  const wrongDelete = await client.DELETE('/api/v1/users/me', { body: { currentPassword: passwords[0] }, headers: bearer(sixth.data.accessToken) });
+  log.push(`delete with an old password ${wrongDelete.error?.code ?? wrongDelete.response.status}`);
+  const deleted = await client.DELETE('/api/v1/users/me', { body: { currentPassword: passwords[2] }, headers: bearer(sixth.data.accessToken) });
+  if (deleted.error) fail('delete', deleted.error);
+  const afterDelete = await client.GET('/api/v1/users/me', { headers: bearer(sixth.data.accessToken) });
+  log.push(`delete ${deleted.response.status}, then ${afterDelete.error?.code ?? afterDelete.response.status}`);
   return log;
 }

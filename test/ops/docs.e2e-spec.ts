@@ -19,6 +19,10 @@ const SPEC_ENDPOINTS: Array<[method: string, path: string, bearer: boolean, prob
   ['post', '/api/v1/users/me/email', true, { 400: ['INVALID_CREDENTIALS', 'VALIDATION_FAILED'], 401: ['UNAUTHENTICATED'], 429: ['TOO_MANY_REQUESTS'] }],
   ['post', '/api/v1/auth/email/change/confirm', false, { 400: ['INVALID_TOKEN'], 409: ['EMAIL_TAKEN'] }],
   ['post', '/api/v1/auth/email/change/undo', false, { 400: ['INVALID_TOKEN'] }],
+  ['patch', '/api/v1/users/me', true, { 400: ['VALIDATION_FAILED'], 401: ['UNAUTHENTICATED'] }],
+  ['delete', '/api/v1/users/me', true, { 400: ['INVALID_CREDENTIALS', 'VALIDATION_FAILED'], 401: ['UNAUTHENTICATED'], 429: ['TOO_MANY_REQUESTS'] }],
+  ['get', '/api/v1/users/me/activity', true, { 400: ['VALIDATION_FAILED'], 401: ['UNAUTHENTICATED'] }],
+  ['get', '/api/v1/users/me/export', true, { 401: ['UNAUTHENTICATED'] }],
 ];
 
 type Operation = {

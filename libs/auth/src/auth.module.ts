@@ -7,6 +7,8 @@ import { MailQueueModule } from '@accounts/mail/outbox';
 import { TokensModule } from '@accounts/tokens';
 import { UsersModule } from '@accounts/users';
 import { AccessTokenService } from './access-token.service';
+import { AccountDeletionService } from './account-deletion.service';
+import { AccountExportService } from './account-export.service';
 import { AuthService } from './auth.service';
 import { BrowserCredential } from './browser-credential.entity';
 import { BrowserCredentialsService } from './browser-credentials.service';
@@ -41,6 +43,8 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
   providers: [
     AuthService,
     EmailChangeService,
+    AccountDeletionService,
+    AccountExportService,
     SessionsService,
     BrowserCredentialsService,
     AccessTokenService,
@@ -52,6 +56,6 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
     SecurityEvents,
     UnconfirmedAccountsCleaner,
   ],
-  exports: [AuthService, EmailChangeService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
+  exports: [AuthService, EmailChangeService, AccountDeletionService, AccountExportService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
 })
 export class AuthModule {}

@@ -22,12 +22,13 @@ function build(options: { existing?: User | null; emailConfirmationRequired?: bo
     outbox: { record: jest.fn() },
     limits: { consume: jest.fn(), giveBack: jest.fn(), count: jest.fn().mockResolvedValue(true) },
     events: { record: jest.fn() },
+    activity: { record: jest.fn(), recordApart: jest.fn() },
   };
   const config = { emailConfirmationRequired: options.emailConfirmationRequired ?? false, confirmationTokenTtlMs: 60_000 };
   // The constructor's parameter types are the real classes; the fakes cover what the flows call.
   const Service = AuthService as unknown as new (...dependencies: unknown[]) => AuthService;
-  const { hasher, policy, sessions, accessTokens, tokens, outbox, limits, events } = fakes;
-  const auth = new Service(em, hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, config);
+  const { hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, activity } = fakes;
+  const auth = new Service(em, hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, activity, config);
   return { auth, em, tx, ...fakes };
 }
 
@@ -37,28 +38,32 @@ describe('AuthService', () => {
   describe('login', () => {
     it('opens the session inside one transaction, through the manager it hands, once the password is right', async () => {
       const user = new User('ann@example.com', 'stored-hash');
-      const { auth, tx, hasher, limits, sessions } = build({ existing: user });
+      const { auth, tx, hasher, limits, sessions, activity } = build({ existing: user });
       hasher.verify.mockResolvedValue(true);
       const signedIn = await auth.login('ann@example.com', 'right password', meta);
       expect(sessions.start).toHaveBeenCalledWith(tx, user, meta);
+      expect(activity.record).toHaveBeenCalledWith(tx, user.id, 'signin.succeeded', meta);
       expect(limits.giveBack).toHaveBeenCalledWith('loginPerAccount', 'ann@example.com');
       expect(signedIn).toMatchObject({ accessToken: 'access', refreshToken: 'refresh', tokenType: 'Bearer', user: { email: 'ann@example.com' } });
     });
 
     it('refuses a wrong password without giving the limit point back, and logs a masked address', async () => {
-      const { auth, hasher, limits, events, sessions } = build({ existing: new User('ann@example.com', 'stored-hash') });
+      const user = new User('ann@example.com', 'stored-hash');
+      const { auth, hasher, limits, events, sessions, activity } = build({ existing: user });
       hasher.verify.mockResolvedValue(false);
       await expect(auth.login('ann@example.com', 'wrong', meta)).rejects.toBeInstanceOf(InvalidCredentialsError);
       expect(limits.consume).toHaveBeenCalledWith('loginPerAccount', 'ann@example.com');
       expect(limits.giveBack).not.toHaveBeenCalled();
       expect(sessions.start).not.toHaveBeenCalled();
       expect(events.record).toHaveBeenCalledWith('auth.signin.failed', { email: 'a***@example.com', ip: meta.ip, knownAccount: true });
+      expect(activity.recordApart).toHaveBeenCalledWith(user.id, 'signin.failed', meta);
     });
 
     it('does the same argon2 work for an unknown address and answers the same', async () => {
-      const { auth, hasher } = build({ existing: null });
+      const { auth, hasher, activity } = build({ existing: null });
       await expect(auth.login('nobody@example.com', 'whatever', meta)).rejects.toBeInstanceOf(InvalidCredentialsError);
       expect(hasher.verifyDummy).toHaveBeenCalledWith('whatever');
+      expect(activity.recordApart).not.toHaveBeenCalled();
     });
   });
 

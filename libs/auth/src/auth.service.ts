@@ -1,11 +1,11 @@
-import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { EntityManager, ForeignKeyConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authConfig } from '@accounts/config';
 import { maskEmail } from '@accounts/mail/contract';
 import { OutboxService } from '@accounts/mail/outbox';
 import { InvalidTokenError, TokenPurpose, TokensService } from '@accounts/tokens';
-import { canonicalEmail, toUserView, User, type UserView } from '@accounts/users';
+import { AccountActivityService, canonicalEmail, toUserView, User, type UserView } from '@accounts/users';
 import { AccessTokenService, type Principal } from './access-token.service';
 import {
   AuthenticationRequiredError,
@@ -70,6 +70,7 @@ export class AuthService {
     private readonly outbox: OutboxService,
     private readonly limits: RateLimits,
     private readonly events: SecurityEvents,
+    private readonly activity: AccountActivityService,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
@@ -124,6 +125,9 @@ export class AuthService {
     const valid = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
     if (!user || !valid) {
       this.events.record('auth.signin.failed', { email: maskEmail(account), ip: meta.ip, knownAccount: Boolean(user) });
+      // Not awaited, so a known address answers as fast as an unknown one. Only guesses the limit
+      // let through get here: the per-account limit bounds the rows a flood can write.
+      if (user) this.activity.recordApart(user.id, 'signin.failed', meta);
       throw new InvalidCredentialsError();
     }
     await this.limits.giveBack('loginPerAccount', key);
@@ -143,10 +147,19 @@ export class AuthService {
    */
   async signInAs(user: User, meta: SessionMeta, rehashed?: string): Promise<SignedIn> {
     // One unit of work: the new session (and anything recorded with it) commits together.
-    const { session, refreshToken } = await this.em.transactional((em) => {
-      if (rehashed !== undefined) user.passwordHash = rehashed;
-      return this.sessions.start(em, user, meta);
-    });
+    let started: { session: Session; refreshToken: string };
+    try {
+      started = await this.em.transactional((em) => {
+        if (rehashed !== undefined) user.passwordHash = rehashed;
+        this.activity.record(em, user.id, 'signin.succeeded', meta);
+        return this.sessions.start(em, user, meta);
+      });
+    } catch (error) {
+      // The account was deleted while its password was being verified: there is no one to sign in.
+      if (error instanceof ForeignKeyConstraintViolationException) throw new InvalidCredentialsError();
+      throw error;
+    }
+    const { session, refreshToken } = started;
     this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: session.id, ip: meta.ip });
     return this.signedIn(user, session, refreshToken);
   }
@@ -156,8 +169,12 @@ export class AuthService {
     return this.signedIn(rotated.user, rotated.session, rotated.refreshToken);
   }
 
-  logout(refreshToken: string): Promise<void> {
-    return this.sessions.revokeByRefreshToken(this.em, refreshToken);
+  /** Ends the session of a refresh token; its owner's activity records it (session.revoked). */
+  async logout(refreshToken: string, meta: SessionMeta = {}): Promise<void> {
+    await this.em.transactional(async (em) => {
+      const userId = await this.sessions.revokeByRefreshToken(em, refreshToken);
+      if (userId) this.activity.record(em, userId, 'session.revoked', meta);
+    });
   }
 
   /**
@@ -239,7 +256,7 @@ export class AuthService {
    * Sets a new password from an emailed token. The password is checked before the token is spent,
    * so a rejected password leaves the link usable. Ends every session and confirms the address.
    */
-  async resetPassword(token: string, password: string): Promise<void> {
+  async resetPassword(token: string, password: string, meta: SessionMeta = {}): Promise<void> {
     const { user: holder } = await this.tokens.peek(this.em, TokenPurpose.PasswordReset, token);
     this.policy.assertAcceptable(password, holder);
     const passwordHash = await this.hasher.hash(password);
@@ -256,6 +273,7 @@ export class AuthService {
       // A pending email change was asked for with the password this reset replaces.
       await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.EmailChange);
       await this.sessions.revokeAll(em, user.id);
+      this.activity.record(em, user.id, 'password.reset', meta);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(user), via: 'reset' as const }));
     });
     // A throttled owner recovers through the emailed link: the reset lifts the sign-in limits
@@ -266,7 +284,7 @@ export class AuthService {
   }
 
   /** Changes the password of a signed-in user; every other session of theirs ends. */
-  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string, meta: SessionMeta = {}): Promise<void> {
     const user = await this.em.findOneOrFail(User, principal.userId);
     const verifiedHash = user.passwordHash;
     await this.assertCurrentPassword(user, currentPassword);
@@ -285,6 +303,7 @@ export class AuthService {
       // Likewise a pending email change, asked for with the old password.
       await this.tokens.revokeOutstanding(em, fresh.id, TokenPurpose.EmailChange);
       await this.sessions.revokeAll(em, fresh.id, principal.sessionId);
+      this.activity.record(em, fresh.id, 'password.changed', meta);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(fresh), via: 'change' as const }));
     });
     this.events.record('auth.password.changed', { userId: user.id, via: 'change', sessionId: principal.sessionId });
@@ -314,13 +333,19 @@ export class AuthService {
   }
 
   /** Ends one session of the caller's (SessionNotFoundError when it is not theirs or already over). */
-  signOutSession(principal: Principal, sessionId: string): Promise<void> {
-    return this.sessions.revoke(this.em, principal.userId, sessionId);
+  async signOutSession(principal: Principal, sessionId: string, meta: SessionMeta = {}): Promise<void> {
+    await this.em.transactional(async (em) => {
+      await this.sessions.revoke(em, principal.userId, sessionId);
+      this.activity.record(em, principal.userId, 'session.revoked', meta);
+    });
   }
 
   /** Ends every session of the caller, the current one included. */
-  async signOutEverywhere(principal: Principal): Promise<void> {
-    const ended = await this.sessions.revokeAll(this.em, principal.userId);
+  async signOutEverywhere(principal: Principal, meta: SessionMeta = {}): Promise<void> {
+    const ended = await this.em.transactional(async (em) => {
+      this.activity.record(em, principal.userId, 'sessions.revoked_all', meta);
+      return this.sessions.revokeAll(em, principal.userId);
+    });
     this.events.record('auth.session.revoked', { userId: principal.userId, scope: 'all', count: ended });
   }
 

@@ -1,11 +1,12 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { generateSecretToken, hashSecretToken } from '@accounts/tokens';
-import type { User } from '@accounts/users';
+import { AccountActivityService, type User } from '@accounts/users';
 import { InvalidRefreshTokenError } from './auth.errors';
 import { BrowserCredential } from './browser-credential.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { SecurityEvents } from './security-events.service';
+import type { SessionMeta } from './session-meta.util';
 import { Session } from './session.entity';
 
 /** A credential in use longer than this is replaced on the browser's next request. */
@@ -32,6 +33,7 @@ export class BrowserCredentialsService {
   constructor(
     private readonly em: EntityManager,
     private readonly events: SecurityEvents,
+    private readonly activity: AccountActivityService,
   ) {}
 
   /**
@@ -67,12 +69,20 @@ export class BrowserCredentialsService {
     return this.rotate(tokenHash, session, user);
   }
 
-  /** Ends the session a credential names (replaced or not); unknown credentials are ignored. */
-  async end(credential: string): Promise<void> {
-    const record = await this.em.findOne(BrowserCredential, { tokenHash: hashSecretToken(credential) });
+  /**
+   * Ends the session a credential names (replaced or not); unknown credentials are ignored. A live
+   * session that ends is recorded in its owner's activity (session.revoked).
+   */
+  async end(credential: string, meta: SessionMeta = {}): Promise<void> {
+    const record = await this.em.findOne(BrowserCredential, { tokenHash: hashSecretToken(credential) }, { populate: ['session'] });
     if (!record) return;
-    const ended = await this.em.nativeUpdate(Session, { id: record.session.id, revokedAt: null }, { revokedAt: new Date() });
-    if (ended > 0) this.events.record('auth.session.revoked', { sessionId: record.session.id, scope: 'browser' });
+    const session = record.session.getEntity();
+    const ended = await this.em.transactional(async (em) => {
+      const count = await em.nativeUpdate(Session, { id: session.id, revokedAt: null }, { revokedAt: new Date() });
+      if (count > 0) this.activity.record(em, session.user.id, 'session.revoked', meta);
+      return count;
+    });
+    if (ended > 0) this.events.record('auth.session.revoked', { sessionId: session.id, scope: 'browser' });
   }
 
   /**

@@ -2,6 +2,15 @@ export { AuthModule } from './auth.module';
 export { AuthService, type Registration, type RegistrationOutcome, type SignedIn } from './auth.service';
 export { SessionsService, type SessionView } from './sessions.service';
 export { EmailChangeService } from './email-change.service';
+export { AccountDeletionService } from './account-deletion.service';
+export {
+  AccountExportService,
+  type AccountExport,
+  type AccountExportSections,
+  type EmailedLinkExport,
+  type ProfileExport,
+  type SessionExport,
+} from './account-export.service';
 export { BrowserCredentialsService, type BrowserSession } from './browser-credentials.service';
 export { AccessTokenService, type Principal } from './access-token.service';
 export { JwtAuthGuard, type AuthenticatedRequest } from './jwt-auth.guard';

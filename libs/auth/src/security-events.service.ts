@@ -8,6 +8,7 @@ export type SecurityEvent =
   | 'auth.browser.reused'
   | 'auth.password.changed'
   | 'auth.session.revoked'
+  | 'auth.account.deleted'
   | 'auth.mail.capped'
   | 'auth.email.change_requested'
   | 'auth.email.changed'

@@ -81,12 +81,17 @@ export class SessionsService {
     throw new InvalidRefreshTokenError();
   }
 
-  /** Ends the session a refresh token belongs to (spent or not); unknown tokens are ignored. */
-  async revokeByRefreshToken(em: EntityManager, token: string): Promise<void> {
-    const record = await em.findOne(RefreshToken, { tokenHash: hashSecretToken(token) });
-    if (!record) return;
-    await em.nativeUpdate(Session, { id: record.session.id, revokedAt: null }, { revokedAt: new Date() });
-    this.events.record('auth.session.revoked', { sessionId: record.session.id, scope: 'logout' });
+  /**
+   * Ends the session a refresh token belongs to (spent or not); unknown tokens are ignored. Returns
+   * the user whose live session ended, or null when none did (unknown token, session over).
+   */
+  async revokeByRefreshToken(em: EntityManager, token: string): Promise<string | null> {
+    const record = await em.findOne(RefreshToken, { tokenHash: hashSecretToken(token) }, { populate: ['session'] });
+    if (!record) return null;
+    const session = record.session.getEntity();
+    const ended = await em.nativeUpdate(Session, { id: session.id, revokedAt: null }, { revokedAt: new Date() });
+    this.events.record('auth.session.revoked', { sessionId: session.id, scope: 'logout' });
+    return ended > 0 ? session.user.id : null;
   }
 
   async revoke(em: EntityManager, userId: string, sessionId: string): Promise<void> {

@@ -1,10 +1,9 @@
-import { MikroORM, type QueryResult } from '@mikro-orm/core';
+import { MikroORM } from '@mikro-orm/core';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authConfig } from '@accounts/config';
+import { BatchedPurge } from '@accounts/database';
 
-const BATCH_SIZE = 500;
-const MAX_BATCHES_PER_PASS = 100;
 const INTERVAL_MS = 60 * 60 * 1_000;
 const MIN_INTERVAL_MS = 1_000;
 
@@ -20,71 +19,41 @@ const MIN_INTERVAL_MS = 1_000;
  */
 @Injectable()
 export class UnconfirmedAccountsCleaner implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(UnconfirmedAccountsCleaner.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopped = false;
+  private readonly purger: BatchedPurge;
 
   constructor(
-    private readonly orm: MikroORM,
+    orm: MikroORM,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
-  ) {}
+  ) {
+    // In batches of 500, oldest first; replicas skip each other's rows (and rows a registration is updating).
+    this.purger = new BatchedPurge(orm, new Logger(UnconfirmedAccountsCleaner.name), {
+      what: 'unconfirmed accounts older than UNCONFIRMED_ACCOUNT_TTL',
+      sql: `delete from users where id in (
+              select u.id from users u
+               where u.email_confirmed_at is null and u.created_at < now() - ?::interval
+                 and not exists (select 1 from sessions s where s.user_id = u.id)
+                 and not exists (select 1 from one_time_tokens t
+                                  where t.user_id = u.id and t.used_at is null and t.expires_at > now())
+               order by u.created_at
+               limit ? for update skip locked)`,
+      params: () => [`${config.unconfirmedAccountTtlMs} milliseconds`],
+      batchSize: 500,
+      maxBatchesPerPass: 100,
+      intervalMs: () => Math.max(MIN_INTERVAL_MS, Math.min(INTERVAL_MS, config.unconfirmedAccountTtlMs)),
+    });
+  }
 
   onApplicationBootstrap(): void {
-    if (this.config.emailConfirmationRequired) this.schedule(0);
+    if (this.config.emailConfirmationRequired) this.purger.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.purger.stop();
   }
 
-  /**
-   * One pass, in batches, oldest first. Replicas purging at once skip each other's rows (and rows a
-   * registration is updating). Returns how many accounts were deleted.
-   */
+  /** One pass now; returns how many accounts were deleted. */
   async purge(): Promise<number> {
     if (!this.config.emailConfirmationRequired) return 0;
-    const olderThan = `${this.config.unconfirmedAccountTtlMs} milliseconds`;
-    let total = 0;
-    for (let batch = 0; batch < MAX_BATCHES_PER_PASS && !this.stopped; batch++) {
-      const result = await this.orm.em.fork().getConnection().execute<QueryResult>(
-        `delete from users where id in (
-           select u.id from users u
-            where u.email_confirmed_at is null and u.created_at < now() - ?::interval
-              and not exists (select 1 from sessions s where s.user_id = u.id)
-              and not exists (select 1 from one_time_tokens t
-                               where t.user_id = u.id and t.used_at is null and t.expires_at > now())
-            order by u.created_at
-            limit ? for update skip locked)`,
-        [olderThan, BATCH_SIZE],
-        'run',
-      );
-      total += result.affectedRows;
-      if (result.affectedRows < BATCH_SIZE) break;
-    }
-    return total;
+    return this.purger.runOnce();
   }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.purge()
-        .then((deleted) => {
-          if (deleted > 0) this.logger.log(`Deleted ${deleted} unconfirmed accounts older than UNCONFIRMED_ACCOUNT_TTL`);
-        })
-        // The class name only: a driver error's message carries its SQL.
-        .catch((error: unknown) => this.logger.warn(`Unconfirmed account cleanup failed (${errorName(error)}); it runs again later`))
-        .finally(() => {
-          this.running = undefined;
-          this.schedule(Math.max(MIN_INTERVAL_MS, Math.min(INTERVAL_MS, this.config.unconfirmedAccountTtlMs)));
-        });
-    }, delayMs);
-    this.timer.unref();
-  }
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
 }

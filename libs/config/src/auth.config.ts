@@ -50,5 +50,7 @@ export const authConfig = registerAs('auth', () => {
     emailConfirmationRequired: env.bool('EMAIL_CONFIRMATION_REQUIRED', false),
     /** Only while confirmation is required: with it off, unconfirmed accounts are ordinary accounts. */
     unconfirmedAccountTtlMs: env.duration('UNCONFIRMED_ACCOUNT_TTL', '7d'),
+    /** How long account activity rows are kept (SPEC §10). */
+    auditRetentionMs: env.duration('AUDIT_RETENTION', '180d'),
   };
 });

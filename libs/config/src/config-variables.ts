@@ -42,6 +42,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'EMAIL_CHANGE_UNDO_TTL', default: '7d', processes: api, description: 'how long the old address can undo an email change' },
   { name: 'EMAIL_CONFIRMATION_REQUIRED', default: 'false', processes: api, description: 'sign-in needs a confirmed address' },
   { name: 'UNCONFIRMED_ACCOUNT_TTL', default: '7d', processes: api, description: 'with confirmation on, unconfirmed accounts older than this are deleted' },
+  { name: 'AUDIT_RETENTION', default: '180d', processes: api, description: 'account activity (sign-ins, password and session events) is deleted once older than this' },
   { name: 'PASSWORD_MIN_LENGTH', default: '12', processes: api, description: '8 to 64; the maximum length is 128' },
   { name: 'ARGON2_MEMORY_KIB', default: '19456', processes: api, description: 'argon2id memory; production refuses less' },
   { name: 'ARGON2_TIME_COST', default: '2', processes: api, description: 'argon2id iterations; production refuses less' },

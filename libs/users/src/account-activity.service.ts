@@ -1,11 +1,36 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AccountActivity, type ActivityType } from './account-activity.entity';
 import { cleanClientMeta, type ClientMeta } from './client-meta.util';
 
+/** One row of the activity record as its owner reads it. */
+export interface ActivityView {
+  id: string;
+  type: ActivityType;
+  at: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** A page of the record, newest first; `next` is the `before` of the following page, null at the end. */
+export interface ActivityPage {
+  items: ActivityView[];
+  next: string | null;
+}
+
+function toView(row: AccountActivity): ActivityView {
+  return { id: row.id, type: row.type, at: row.at.toISOString(), ip: row.ip, userAgent: row.userAgent };
+}
+
 /** The account activity record (SPEC §10): written by the flows it describes, read by its owner. */
 @Injectable()
-export class AccountActivityService {
+export class AccountActivityService implements OnApplicationShutdown {
+  private readonly logger = new Logger(AccountActivityService.name);
+  /** Records written apart from a request (recordApart), awaited at shutdown. */
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(private readonly em: EntityManager) {}
+
   /**
    * Records an event in the caller's unit of work, so it commits (or rolls back) with the change it
    * describes. Flush or commit the transaction as usual.
@@ -13,5 +38,46 @@ export class AccountActivityService {
   record(em: EntityManager, userId: string, type: ActivityType, client: ClientMeta = {}): void {
     const { ip, userAgent } = cleanClientMeta(client);
     em.persist(new AccountActivity(userId, type, ip, userAgent));
+  }
+
+  /**
+   * Records an event that changes nothing else (a failed sign-in) in a unit of work of its own,
+   * without making the caller wait: the answer to the request costs the same whether a row is
+   * written or not. A failure is logged, never thrown.
+   */
+  recordApart(userId: string, type: ActivityType, client: ClientMeta = {}): void {
+    const em = this.em.fork();
+    this.record(em, userId, type, client);
+    const write = em
+      .flush()
+      // The class name only: a driver error's message carries its SQL and values.
+      .catch((error: unknown) => this.logger.warn(`Activity ${type} not recorded (${error instanceof Error ? error.name : typeof error})`))
+      .finally(() => this.pending.delete(write));
+    this.pending.add(write);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.pending);
+  }
+
+  /** A page of a user's record, newest first, starting below the row id `before` when given. */
+  async page(userId: string, { limit, before }: { limit: number; before?: string }): Promise<ActivityPage> {
+    const rows = await this.em.fork().find(
+      AccountActivity,
+      { userId, ...(before === undefined ? {} : { id: { $lt: before } }) },
+      { orderBy: { id: 'desc' }, limit: limit + 1 },
+    );
+    const items = rows.slice(0, limit).map(toView);
+    return { items, next: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  /** The whole record of a user, newest first (the data export). */
+  async all(em: EntityManager, userId: string): Promise<ActivityView[]> {
+    return (await em.find(AccountActivity, { userId }, { orderBy: { id: 'desc' } })).map(toView);
+  }
+
+  /** Keeps only the user id of a deleted account's rows: no address, IP or user agent is left. */
+  async anonymise(em: EntityManager, userId: string): Promise<void> {
+    await em.nativeUpdate(AccountActivity, { userId }, { ip: null, userAgent: null });
   }
 }

@@ -1,6 +1,7 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { AccountActivity } from './account-activity.entity';
+import { AccountActivityPurger } from './account-activity.purger';
 import { AccountActivityService } from './account-activity.service';
 import { User } from './user.entity';
 import { UsersService } from './users.service';
@@ -8,7 +9,7 @@ import { UsersService } from './users.service';
 /** User accounts: the repository for the flows that change them, UsersService for profiles, the activity record. */
 @Module({
   imports: [MikroOrmModule.forFeature([User, AccountActivity])],
-  providers: [UsersService, AccountActivityService],
-  exports: [MikroOrmModule, UsersService, AccountActivityService],
+  providers: [UsersService, AccountActivityService, AccountActivityPurger],
+  exports: [MikroOrmModule, UsersService, AccountActivityService, AccountActivityPurger],
 })
 export class UsersModule {}

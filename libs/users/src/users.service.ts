@@ -11,4 +11,13 @@ export class UsersService {
   async profile(userId: string): Promise<UserView> {
     return toUserView(await this.em.findOneOrFail(User, userId));
   }
+
+  /** Sets or clears (null) the display name of a user who exists; the name is validated at the edge. */
+  async rename(userId: string, name: string | null): Promise<UserView> {
+    return this.em.fork().transactional(async (em) => {
+      const user = await em.findOneOrFail(User, userId);
+      user.name = name;
+      return toUserView(user);
+    });
+  }
 }

@@ -84,8 +84,8 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'The session has ended' })
   @ApiProblems(BODY_PROBLEMS)
   @HttpCode(204)
-  async logout(@Body() body: RefreshTokenDto): Promise<void> {
-    await this.auth.logout(body.refreshToken);
+  async logout(@Body() body: RefreshTokenDto, @ClientMeta() meta: SessionMeta): Promise<void> {
+    await this.auth.logout(body.refreshToken, meta);
   }
 
   @Get('sessions')
@@ -106,9 +106,9 @@ export class AuthController {
   @ApiProblems(BEARER_PROBLEMS, { 404: ['NOT_FOUND'], 414: ['URI_TOO_LONG'] })
   @UseGuards(JwtAuthGuard)
   @HttpCode(204)
-  async revokeSession(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+  async revokeSession(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @ClientMeta() meta: SessionMeta): Promise<void> {
     if (!UUID.test(id)) throw new SessionNotFoundError();
-    await this.auth.signOutSession(principal, id);
+    await this.auth.signOutSession(principal, id, meta);
   }
 
   @Delete('sessions')
@@ -118,8 +118,8 @@ export class AuthController {
   @ApiProblems(BEARER_PROBLEMS)
   @UseGuards(JwtAuthGuard)
   @HttpCode(204)
-  async revokeAllSessions(@CurrentPrincipal() principal: Principal): Promise<void> {
-    await this.auth.signOutEverywhere(principal);
+  async revokeAllSessions(@CurrentPrincipal() principal: Principal, @ClientMeta() meta: SessionMeta): Promise<void> {
+    await this.auth.signOutEverywhere(principal, meta);
   }
 
   @Post('email/confirm')
@@ -165,8 +165,8 @@ export class AuthController {
   @ApiProblems(BODY_PROBLEMS, { 400: ['INVALID_TOKEN', 'PASSWORD_TOO_WEAK'] })
   @UseInterceptors(TokenGuessLimitInterceptor)
   @HttpCode(204)
-  async resetPassword(@Body() body: ResetPasswordDto): Promise<void> {
-    await this.auth.resetPassword(body.token, body.password);
+  async resetPassword(@Body() body: ResetPasswordDto, @ClientMeta() meta: SessionMeta): Promise<void> {
+    await this.auth.resetPassword(body.token, body.password, meta);
   }
 
   @Post('password/change')
@@ -176,7 +176,7 @@ export class AuthController {
   @ApiProblems(BODY_PROBLEMS, BEARER_PROBLEMS, { 400: ['INVALID_CREDENTIALS', 'PASSWORD_TOO_WEAK'] })
   @UseGuards(JwtAuthGuard)
   @HttpCode(204)
-  async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto): Promise<void> {
-    await this.auth.changePassword(principal, body.currentPassword, body.newPassword);
+  async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto, @ClientMeta() meta: SessionMeta): Promise<void> {
+    await this.auth.changePassword(principal, body.currentPassword, body.newPassword, meta);
   }
 }

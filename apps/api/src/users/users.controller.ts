@@ -1,12 +1,19 @@
-import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { JwtAuthGuard, type Principal } from '@accounts/auth';
-import { UsersService } from '@accounts/users';
+import { Body, Controller, Delete, Get, Header, HttpCode, Patch, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AccountDeletionService, AccountExportService, JwtAuthGuard, type Principal, type SessionMeta } from '@accounts/auth';
+import { AccountActivityService, UsersService } from '@accounts/users';
 import { API_PREFIX } from '../api-prefix.constant';
 import { UserResponse } from '../auth/dto/responses.dto';
-import { CurrentPrincipal } from '../auth/request-context.decorators';
+import { ClientMeta, CurrentPrincipal } from '../auth/request-context.decorators';
 import { BEARER_AUTH } from '../ops/docs/openapi.docs';
-import { ApiProblems, SERVER_PROBLEMS } from '../http/problem.openapi';
+import { ApiProblems, BODY_PROBLEMS, SERVER_PROBLEMS } from '../http/problem.openapi';
+import { ActivityQueryDto } from './dto/activity-query.dto';
+import { DeleteAccountDto } from './dto/delete-account.dto';
+import { AccountExportResponse, ActivityPageResponse } from './dto/lifecycle-responses.dto';
+import { UpdateProfileDto } from './dto/update-profile.dto';
+
+/** Rows a page of activity holds when the caller does not say. */
+const DEFAULT_ACTIVITY_LIMIT = 20;
 
 @ApiTags('users')
 @ApiBearerAuth(BEARER_AUTH)
@@ -14,12 +21,58 @@ import { ApiProblems, SERVER_PROBLEMS } from '../http/problem.openapi';
 @Controller(`${API_PREFIX}/users`)
 @UseGuards(JwtAuthGuard)
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly activity: AccountActivityService,
+    private readonly deletion: AccountDeletionService,
+    private readonly exports: AccountExportService,
+  ) {}
 
   @Get('me')
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserResponse })
   async me(@CurrentPrincipal() principal: Principal) {
     return { user: await this.users.profile(principal.userId) };
+  }
+
+  @Patch('me')
+  @ApiOperation({ summary: 'Change the profile', description: 'Sets the display name (1–100 characters, no control characters), or clears it with `null`.' })
+  @ApiOkResponse({ type: UserResponse })
+  @ApiProblems(BODY_PROBLEMS)
+  async updateProfile(@CurrentPrincipal() principal: Principal, @Body() body: UpdateProfileDto) {
+    return { user: await this.users.rename(principal.userId, body.name) };
+  }
+
+  @Delete('me')
+  @ApiOperation({
+    summary: 'Delete the account',
+    description:
+      'Deletes the account with its sessions and emailed links at once; its activity keeps only the user id, and a `user.deleted` notice is mailed to the address, which can register again. ' +
+      'Wrong current passwords count per account (429 once used up).',
+  })
+  @ApiNoContentResponse({ description: 'The account is gone; every token of it is dead' })
+  @ApiProblems(BODY_PROBLEMS, { 400: ['INVALID_CREDENTIALS'], 429: ['TOO_MANY_REQUESTS'] })
+  @HttpCode(204)
+  async deleteAccount(@CurrentPrincipal() principal: Principal, @Body() body: DeleteAccountDto, @ClientMeta() meta: SessionMeta): Promise<void> {
+    await this.deletion.deleteAccount(principal, body.currentPassword, meta);
+  }
+
+  @Get('me/activity')
+  @ApiOperation({
+    summary: "The account's activity",
+    description: 'Sign-ins (and failed ones), password and session events, newest first, with the IP and user agent of each. Page with `before` = the `next` of the previous page.',
+  })
+  @ApiOkResponse({ type: ActivityPageResponse })
+  @ApiProblems({ 400: ['VALIDATION_FAILED'] })
+  activityPage(@CurrentPrincipal() principal: Principal, @Query() query: ActivityQueryDto) {
+    return this.activity.page(principal.userId, { limit: query.limit ?? DEFAULT_ACTIVITY_LIMIT, before: query.before });
+  }
+
+  @Get('me/export')
+  @ApiOperation({ summary: 'Everything stored about the user', description: 'Profile, sessions, emailed links and activity, as JSON; never a hash, token or secret. Sent with Cache-Control: no-store.' })
+  @ApiOkResponse({ type: AccountExportResponse })
+  @Header('Cache-Control', 'no-store')
+  exportData(@CurrentPrincipal() principal: Principal): Promise<AccountExportResponse> {
+    return this.exports.exportFor(principal.userId);
   }
 }

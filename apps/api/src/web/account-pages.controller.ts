@@ -1,7 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   AuthService,
@@ -9,6 +7,7 @@ import {
   EmailNotConfirmedError,
   EmailTakenError,
   InvalidCredentialsError,
+  InvalidRefreshTokenError,
   PasswordTooWeakError,
   SameEmailError,
   TooManyRequestsError,
@@ -17,26 +16,20 @@ import {
 } from '@accounts/auth';
 import { authConfig } from '@accounts/config';
 import { RequestEmailChangeDto } from '../auth/dto/email-change.dto';
+import { AccountActivityService } from '@accounts/users';
 import { LoginDto } from '../auth/dto/login.dto';
 import { clientMeta } from '../auth/request-context.decorators';
 import { RegisterDto } from '../auth/dto/register.dto';
+import { activityInWords } from './activity-in-words';
 import { PageErrorsFilter } from './page-errors.filter';
 import { BrowserSessions } from './browser-sessions.service';
 import { FormGuard, SignedInFormGuard } from './form.guards';
 import { NoStorePages } from './no-store-pages.interceptor';
-import { field, retryDelayInWords, type Form } from './page-form.util';
+import { checkForm, field, retryDelayInWords, type FieldErrors, type Form } from './page-form.util';
 
-type FieldErrors = Record<string, string>;
 
-/** Validates form fields with the API's own DTO rules; messages are the API's, in words. */
-async function check<T extends object>(type: new () => T, fields: Record<string, string>): Promise<{ value: T; errors: FieldErrors }> {
-  const value = plainToInstance(type, fields);
-  const errors: FieldErrors = {};
-  for (const error of await validate(value, { whitelist: true })) {
-    errors[error.property] ??= Object.values(error.constraints ?? {})[0] ?? 'This field is invalid';
-  }
-  return { value, errors };
-}
+/** How much of the activity record /account shows; the rest is in the export and the API. */
+const RECENT_ACTIVITY_ROWS = 10;
 
 function retryMessage(error: TooManyRequestsError): string {
   return `Too many attempts. Try again in ${retryDelayInWords(error)}, or reset your password.`;
@@ -54,6 +47,7 @@ export class AccountPagesController {
     private readonly auth: AuthService,
     private readonly browser: BrowserSessions,
     private readonly emailChange: EmailChangeService,
+    private readonly activity: AccountActivityService,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
@@ -68,7 +62,7 @@ export class AccountPagesController {
   @HttpCode(200)
   async login(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const email = field(form, 'email');
-    const { value, errors } = await check(LoginDto, { email, password: field(form, 'password') });
+    const { value, errors } = await checkForm(LoginDto, { email, password: field(form, 'password') });
     if (Object.keys(errors).length) return this.renderLogin(request, reply, 400, { email, errors });
     try {
       const signedIn = await this.auth.login(value.email, value.password, clientMeta(request));
@@ -76,6 +70,8 @@ export class AccountPagesController {
       return reply.status(303).redirect('/account');
     } catch (error) {
       if (error instanceof InvalidCredentialsError) return this.renderLogin(request, reply, 401, { email, error: `${error.message}.` });
+      // The account was deleted between the sign-in and the browser taking over its session.
+      if (error instanceof InvalidRefreshTokenError) return this.renderLogin(request, reply, 401, { email, error: `${new InvalidCredentialsError().message}.` });
       if (error instanceof EmailNotConfirmedError) {
         return this.renderLogin(request, reply, 403, { email, error: `${error.message}. We can send you a new link.`, unconfirmed: true });
       }
@@ -97,7 +93,7 @@ export class AccountPagesController {
   @HttpCode(200)
   async register(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const fields = { email: field(form, 'email'), password: field(form, 'password'), ...(field(form, 'name') ? { name: field(form, 'name') } : {}) };
-    const { value, errors } = await check(RegisterDto, fields);
+    const { value, errors } = await checkForm(RegisterDto, fields);
     if (!errors.password && fields.password !== field(form, 'passwordConfirm')) errors.passwordConfirm = 'The two passwords do not match';
     const shown = { email: fields.email, name: fields.name ?? '' };
     if (Object.keys(errors).length) return this.renderRegister(request, reply, 400, { ...shown, errors });
@@ -118,12 +114,13 @@ export class AccountPagesController {
   async accountPage(
     @Query('changed') changed: unknown,
     @Query('sent') sent: unknown,
+    @Query('named') named: unknown,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
-    return this.renderAccount(request, reply, current, 200, { passwordChanged: changed === '1', confirmationSent: sent === '1' });
+    return this.renderAccount(request, reply, current, 200, { passwordChanged: changed === '1', confirmationSent: sent === '1', nameSaved: named === '1' });
   }
 
   /**
@@ -151,7 +148,7 @@ export class AccountPagesController {
     if (!field(form, 'currentPassword')) return fail(400, { currentPassword: 'Enter your current password' });
     if (newPassword !== field(form, 'passwordConfirm')) return fail(400, { passwordConfirm: 'The two passwords do not match' });
     try {
-      await this.auth.changePassword({ userId: current.user.id, sessionId: current.session.id }, field(form, 'currentPassword'), newPassword);
+      await this.auth.changePassword({ userId: current.user.id, sessionId: current.session.id }, field(form, 'currentPassword'), newPassword, clientMeta(request));
     } catch (error) {
       if (error instanceof WrongCurrentPasswordError) return fail(400, { currentPassword: error.message });
       if (error instanceof PasswordTooWeakError) return fail(400, { newPassword: error.message });
@@ -179,7 +176,7 @@ export class AccountPagesController {
     if (!current) return reply.status(303).redirect('/login');
     const fields = { newEmail: field(form, 'newEmail'), currentPassword: field(form, 'currentPassword') };
     const shown = (status: number, errors: FieldErrors) => this.renderAccount(request, reply, current, status, { emailChange: { value: fields.newEmail, errors } });
-    const { value, errors } = await check(RequestEmailChangeDto, fields);
+    const { value, errors } = await checkForm(RequestEmailChangeDto, fields);
     if (errors.newEmail) errors.newEmail = 'Enter an email address, such as ada@example.com';
     if (errors.currentPassword) errors.currentPassword = 'Enter your current password';
     if (Object.keys(errors).length) return shown(400, errors);
@@ -201,7 +198,7 @@ export class AccountPagesController {
   @UseGuards(SignedInFormGuard)
   async signOutEverywhere(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const current = await this.browser.current(request, reply);
-    if (current) await this.auth.signOutEverywhere({ userId: current.user.id, sessionId: current.session.id });
+    if (current) await this.auth.signOutEverywhere({ userId: current.user.id, sessionId: current.session.id }, clientMeta(request));
     await this.browser.end(request, reply);
     return reply.status(303).redirect('/login');
   }
@@ -234,10 +231,12 @@ export class AccountPagesController {
     data: Record<string, unknown>,
   ) {
     const sessions = await this.auth.sessionsOf({ userId: current.user.id, sessionId: current.session.id });
+    const activity = await this.activity.page(current.user.id, { limit: RECENT_ACTIVITY_ROWS });
     return reply.status(status).view('account', {
       title: 'Your account',
       user: { email: current.user.email, name: current.user.name, emailConfirmed: current.user.emailConfirmed },
       sessions: sessions.map((s) => ({ ...s, lastUsed: s.lastUsedAt.slice(0, 16).replace('T', ' ') })),
+      recentActivity: activity.items.map(activityInWords),
       csrf: this.browser.csrfToken(request, reply, current.session),
       ...data,
     });

@@ -4,6 +4,7 @@ import type { ConfigType } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BrowserCredentialsService, type BrowserSession, type Session, type SignedIn } from '@accounts/auth';
 import { appConfig } from '@accounts/config';
+import { clientMeta } from '../auth/request-context.decorators';
 import type { Form } from './page-form.util';
 
 /** A form POST without a valid CSRF token (forged, or a page left open across a restart). */
@@ -84,7 +85,7 @@ export class BrowserSessions {
   /** Ends the browser's session, if any, and forgets its cookie. */
   async end(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const credential = request.cookies[this.sessionCookie];
-    if (credential) await this.credentials.end(credential);
+    if (credential) await this.credentials.end(credential, clientMeta(request));
     reply.clearCookie(this.sessionCookie, this.cookie());
   }
 

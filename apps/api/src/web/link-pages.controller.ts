@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService, ConfirmationPasswordError, PasswordTooWeakError, RateLimits } from '@accounts/auth';
 import { InvalidTokenError } from '@accounts/tokens';
 import { isAcceptableEmail } from '../auth/dto/field-rules.decorators';
+import { clientMeta } from '../auth/request-context.decorators';
 import { PageErrorsFilter } from './page-errors.filter';
 import { BrowserSessions } from './browser-sessions.service';
 import { FormGuard } from './form.guards';
@@ -96,7 +97,7 @@ export class LinkPagesController {
       reply.status(400).view('reset-password', { title: 'Choose a new password', token, error, csrf: this.browser.csrfToken(request, reply) });
     if (password !== field(form, 'passwordConfirm')) return again('The two passwords do not match.');
     try {
-      if (!(await this.useToken(request, () => this.auth.resetPassword(token, password)))) {
+      if (!(await this.useToken(request, () => this.auth.resetPassword(token, password, clientMeta(request))))) {
         return this.invalidLink(request, reply, 'reset');
       }
     } catch (error) {

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@accounts/auth';
+import { UsersModule } from '@accounts/users';
+import { AccountLifecyclePagesController } from './account-lifecycle-pages.controller';
 import { AccountPagesController } from './account-pages.controller';
 import { EmailChangePagesController } from './email-change-pages.controller';
 import { LinkPagesController } from './link-pages.controller';
@@ -8,8 +10,8 @@ import { FormGuard, SignedInFormGuard } from './form.guards';
 
 /** The server-rendered pages (sign-in, registration, links from emails, the account page). */
 @Module({
-  imports: [AuthModule],
-  controllers: [LinkPagesController, AccountPagesController, EmailChangePagesController],
+  imports: [AuthModule, UsersModule],
+  controllers: [LinkPagesController, AccountPagesController, EmailChangePagesController, AccountLifecyclePagesController],
   providers: [BrowserSessions, FormGuard, SignedInFormGuard],
 })
 export class WebPagesModule {}

@@ -53,6 +53,8 @@ export const MAIL_EVENTS = {
   'email.change-attempted': event<Recipient>('Someone asked to move their account to an address that already has one.'),
   /** To the old address after a change; the link undoes it. */
   'email.changed': event<Recipient & { undoToken: SealedToken }>('The address of the account was changed; the old address can undo it.'),
+  /** Sent after the account is gone: it carries the address and nothing else of the account (`name` is null). */
+  'user.deleted': event<Recipient>('The account was deleted by its owner.'),
 };
 
 export type MailEventName = keyof typeof MAIL_EVENTS;

@@ -40,6 +40,16 @@ describe('MailComposer', () => {
     }
   });
 
+  it('tells the address of a deleted account, with a way to register again and no link into the gone account', () => {
+    const mail = composer.compose('user.deleted', { ...recipient, name: null }, 'e');
+    expect(mail.to).toBe('ann@example.com');
+    expect(mail.subject).toBe('Your Accounts account was deleted');
+    expect(mail.text).toContain('ann@example.com was just deleted');
+    expect(mail.text).toContain('https://example.com/accounts/register');
+    expect(mail.html).toContain('href="https://example.com/accounts/register"');
+    expect(mail.text).not.toMatch(/token=/);
+  });
+
   it('leaves a payload version it does not know to a newer worker', () => {
     const payload = { ...recipient, v: 2, via: 'change' } as unknown as Parameters<typeof composer.compose<'password.changed'>>[1];
     expect(() => composer.compose('password.changed', payload, 'e')).toThrow(UnsupportedEventVersionError);

@@ -59,6 +59,9 @@ export const COMPOSER_CASES: { [N in MailEventName]: EventContext<N> } = {
   'email.changed': (payload, open, link) => ({
     undoUrl: link('/undo-email-change', open(payload.undoToken)),
   }),
+  'user.deleted': (_payload, _open, link) => ({
+    registerUrl: link('/register'),
+  }),
 };
 
 /**

@@ -62,6 +62,7 @@ export const PREVIEW_SAMPLES: { [N in MailEventName]: Array<Sample<N>> } = {
   'email.change-requested': [{ payload: (seal) => ({ ...recipient, name: null, changeToken: seal('sample-email-change-token') }) }],
   'email.change-attempted': [{ payload: () => ({ ...recipient }) }],
   'email.changed': [{ payload: (seal) => ({ ...recipient, undoToken: seal('sample-undo-token') }) }],
+  'user.deleted': [{ payload: () => ({ ...recipient, name: null }) }],
 };
 
 /**

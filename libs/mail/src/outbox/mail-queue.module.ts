@@ -5,6 +5,7 @@ import type { ConfigType } from '@nestjs/config';
 import { queueConfig } from '@accounts/config';
 import { redisOptions } from '@accounts/redis';
 import { MAIL_QUEUE, PayloadSealer } from '../contract';
+import { MailQueueScrubber } from './mail-queue.scrubber';
 import { OutboxEvent } from './outbox-event.entity';
 import { OutboxRelay } from './outbox.relay';
 import { OutboxService } from './outbox.service';
@@ -34,7 +35,7 @@ import { OutboxService } from './outbox.service';
       }),
     }),
   ],
-  providers: [PayloadSealer, OutboxService, OutboxRelay],
-  exports: [OutboxService, OutboxRelay, BullModule],
+  providers: [PayloadSealer, OutboxService, OutboxRelay, MailQueueScrubber],
+  exports: [OutboxService, OutboxRelay, MailQueueScrubber, BullModule],
 })
 export class MailQueueModule {}

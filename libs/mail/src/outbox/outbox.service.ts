@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager, QueryResult } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
 import { PayloadSealer, type MailEventName, type MailEventPayloads, type SealedToken } from '../contract';
 import { OutboxEvent } from './outbox-event.entity';
@@ -44,6 +44,21 @@ export class OutboxService {
     event.payload = payload;
     em.persist(event);
     return event;
+  }
+
+  /**
+   * Deletes every event about a user (published ones kept for OUTBOX_RETENTION, and ones still
+   * waiting for the relay) in the caller's transaction: an account being deleted leaves no address,
+   * name or sealed token of its own behind. A row the relay is publishing at that moment is waited
+   * for, then deleted too (its job is already on the queue). Record the events that should go out
+   * after this call. Returns how many rows went.
+   */
+  async forgetUser(em: EntityManager, userId: string): Promise<number> {
+    await em.flush();
+    const deleted = await em
+      .getConnection()
+      .execute<QueryResult>(`delete from outbox where payload->>'userId' = ?`, [userId], 'run', em.getTransactionContext());
+    return deleted.affectedRows;
   }
 }
 

@@ -1,0 +1,82 @@
+import { ApiProperty, OmitType } from '@nestjs/swagger';
+import type { AccountExport } from '@accounts/auth';
+import { ACTIVITY_TYPES, type ActivityType } from '@accounts/users';
+import { SessionResponse, UserView } from '../../auth/dto/responses.dto';
+
+/** The shapes of the account lifecycle's answers; documentation only, the services build the objects. */
+export class ActivityItem {
+  @ApiProperty({ description: 'Row id; monotonic' })
+  id: string;
+
+  @ApiProperty({ enum: [...ACTIVITY_TYPES] })
+  type: ActivityType;
+
+  @ApiProperty({ format: 'date-time' })
+  at: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  ip: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  userAgent: string | null;
+}
+
+export class ActivityPageResponse {
+  @ApiProperty({ type: [ActivityItem], description: 'Newest first' })
+  items: ActivityItem[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `before` for the next page; null on the last page' })
+  next: string | null;
+}
+
+export class ProfileExport extends UserView {
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  emailConfirmedAt: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: string;
+}
+
+/** A session as stored, live or ended: what GET /auth/sessions shows of one, and when it ends or ended. */
+export class SessionExport extends OmitType(SessionResponse, ['current'] as const) {
+  @ApiProperty({ format: 'date-time' })
+  expiresAt: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  revokedAt: string | null;
+}
+
+export class EmailedLinkExport {
+  @ApiProperty({ enum: ['email_confirmation', 'password_reset'], description: 'What the emailed link was for' })
+  purpose: string;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time' })
+  expiresAt: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  usedAt: string | null;
+}
+
+/** GET /users/me/export. A section added to AccountExportSections (libs/auth) gets its property here. */
+export class AccountExportResponse {
+  @ApiProperty({ format: 'date-time' })
+  exportedAt: string;
+
+  @ApiProperty({ type: ProfileExport })
+  profile: ProfileExport;
+
+  @ApiProperty({ type: [SessionExport], description: 'Every session, live or ended, newest first; no token' })
+  sessions: SessionExport[];
+
+  @ApiProperty({ type: [EmailedLinkExport], description: 'Confirmation and reset links sent, newest first; no token' })
+  emailedLinks: EmailedLinkExport[];
+
+  @ApiProperty({ type: [ActivityItem], description: 'The whole activity record, newest first' })
+  activity: ActivityItem[];
+}
+
+/** Every section of the export has a property above: a section added in libs/auth without one does not compile. */
+export const EVERY_EXPORT_SECTION_DOCUMENTED: Exclude<keyof AccountExport, keyof AccountExportResponse> extends never ? true : never = true;

@@ -1,0 +1,100 @@
+import { IsolationLevel } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { OneTimeToken } from '@accounts/tokens';
+import { AccountActivityService, toUserView, User, type ActivityView, type UserView } from '@accounts/users';
+import { Session } from './session.entity';
+
+/** The profile as stored: the API's view of the user, and when it last changed. */
+export interface ProfileExport extends UserView {
+  emailConfirmedAt: string | null;
+  updatedAt: string;
+}
+
+/** A session as stored, live or ended; never a token or its hash. */
+export interface SessionExport {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** An emailed link (confirmation, reset) as stored; never the token or its hash. */
+export interface EmailedLinkExport {
+  purpose: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+}
+
+/**
+ * The sections of a data export: everything stored about the user, never a hash or a secret.
+ * To add a section: a property here, its reader in `sections` of AccountExportService, and its schema in the
+ * API's AccountExportResponse.
+ */
+export interface AccountExportSections {
+  profile: ProfileExport;
+  sessions: SessionExport[];
+  emailedLinks: EmailedLinkExport[];
+  activity: ActivityView[];
+}
+
+export type AccountExport = { exportedAt: string } & AccountExportSections;
+
+type SectionReaders = { [S in keyof AccountExportSections]: (em: EntityManager, user: User) => Promise<AccountExportSections[S]> };
+
+const iso = (date: Date | null) => (date === null ? null : date.toISOString());
+
+/** Builds the data export of GET /users/me/export (SPEC §10). */
+@Injectable()
+export class AccountExportService {
+  /** How each section is read; a section missing here does not compile. */
+  private readonly sections: SectionReaders = {
+    profile: async (_em, user) => ({
+      ...toUserView(user),
+      emailConfirmedAt: iso(user.emailConfirmedAt),
+      updatedAt: user.updatedAt.toISOString(),
+    }),
+    sessions: async (em, user) =>
+      (await em.find(Session, { user: user.id }, { orderBy: { createdAt: 'desc' } })).map((session) => ({
+        id: session.id,
+        createdAt: session.createdAt.toISOString(),
+        lastUsedAt: session.lastUsedAt.toISOString(),
+        expiresAt: session.expiresAt.toISOString(),
+        revokedAt: iso(session.revokedAt),
+        ip: session.ip,
+        userAgent: session.userAgent,
+      })),
+    emailedLinks: async (em, user) =>
+      (await em.find(OneTimeToken, { user: user.id }, { orderBy: { createdAt: 'desc' } })).map((token) => ({
+        purpose: token.purpose,
+        createdAt: token.createdAt.toISOString(),
+        expiresAt: token.expiresAt.toISOString(),
+        usedAt: iso(token.usedAt),
+      })),
+    activity: (em, user) => this.activity.all(em, user.id),
+  };
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly activity: AccountActivityService,
+  ) {}
+
+  /** Every section, read from one snapshot so they agree with each other. */
+  async exportFor(userId: string): Promise<AccountExport> {
+    return this.em.fork().transactional(
+      async (em) => {
+        const user = await em.findOneOrFail(User, userId);
+        const sections = {} as Record<keyof AccountExportSections, unknown>;
+        for (const [name, read] of Object.entries(this.sections) as Array<[keyof AccountExportSections, SectionReaders[keyof SectionReaders]]>) {
+          sections[name] = await read(em, user);
+        }
+        return { exportedAt: new Date().toISOString(), ...(sections as AccountExportSections) };
+      },
+      { isolationLevel: IsolationLevel.REPEATABLE_READ, readOnly: true },
+    );
+  }
+}
