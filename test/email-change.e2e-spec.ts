@@ -18,9 +18,10 @@ describe('email change with undo', () => {
   const AGENT = { 'user-agent': 'EmailChangeSpec/1.0' };
   const post = (path: string, body: unknown, token?: string) => stack.api.request('POST', `/api/v1${path}`, { body, token, headers: AGENT });
 
+  /** The email change's own activity rows (sign-ins are recorded too). */
   async function activityOf(userId: string) {
     return stack.sql<{ type: string; ip: string | null; user_agent: string | null }>(
-      'select type, ip, user_agent from account_activity where user_id = ? order by id',
+      "select type, ip, user_agent from account_activity where user_id = ? and type like 'email.%' order by id",
       [userId],
     );
   }

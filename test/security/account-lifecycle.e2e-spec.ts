@@ -48,7 +48,7 @@ describe('security: account lifecycle', () => {
       expect(text).not.toMatch(/\$argon2/);
     }
     expect(Object.keys(exported.body.sessions[0]).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'ip', 'lastUsedAt', 'revokedAt', 'userAgent']);
-    expect(Object.keys(exported.body.emailedLinks[0]).sort()).toEqual(['createdAt', 'expiresAt', 'purpose', 'usedAt']);
+    expect(Object.keys(exported.body.emailedLinks[0]).sort()).toEqual(['address', 'createdAt', 'expiresAt', 'purpose', 'usedAt']);
   });
 
   it("never shows or changes another account's data", async () => {

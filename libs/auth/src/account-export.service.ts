@@ -25,6 +25,8 @@ export interface SessionExport {
 /** An emailed link (confirmation, reset) as stored; never the token or its hash. */
 export interface EmailedLinkExport {
   purpose: string;
+  /** The address an email change moves to (or an undo restores); null for other links. */
+  address: string | null;
   createdAt: string;
   expiresAt: string;
   usedAt: string | null;
@@ -71,6 +73,7 @@ export class AccountExportService {
     emailedLinks: async (em, user) =>
       (await em.find(OneTimeToken, { user: user.id }, { orderBy: { createdAt: 'desc' } })).map((token) => ({
         purpose: token.purpose,
+        address: token.email,
         createdAt: token.createdAt.toISOString(),
         expiresAt: token.expiresAt.toISOString(),
         usedAt: iso(token.usedAt),

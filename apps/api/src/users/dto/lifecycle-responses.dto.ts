@@ -1,5 +1,6 @@
 import { ApiProperty, OmitType } from '@nestjs/swagger';
 import type { AccountExport } from '@accounts/auth';
+import { TokenPurpose } from '@accounts/tokens';
 import { ACTIVITY_TYPES, type ActivityType } from '@accounts/users';
 import { SessionResponse, UserView } from '../../auth/dto/responses.dto';
 
@@ -47,8 +48,11 @@ export class SessionExport extends OmitType(SessionResponse, ['current'] as cons
 }
 
 export class EmailedLinkExport {
-  @ApiProperty({ enum: ['email_confirmation', 'password_reset'], description: 'What the emailed link was for' })
+  @ApiProperty({ enum: Object.values(TokenPurpose), description: 'What the emailed link was for' })
   purpose: string;
+
+  @ApiProperty({ type: String, format: 'email', nullable: true, description: 'The address an email change moves to, or an undo restores' })
+  address: string | null;
 
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
