@@ -11,6 +11,9 @@ import { AuthService } from './auth.service';
 import { BrowserCredential } from './browser-credential.entity';
 import { BrowserCredentialsService } from './browser-credentials.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { MfaCrypto } from './mfa/mfa.crypto';
+import { MfaFactor } from './mfa/mfa-factor.service';
+import { MfaService } from './mfa/mfa.service';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
 import { PasswordStrengthEstimator } from './password-strength.estimator';
@@ -49,7 +52,10 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
     RateLimits,
     SecurityEvents,
     UnconfirmedAccountsCleaner,
+    MfaCrypto,
+    MfaFactor,
+    MfaService,
   ],
-  exports: [AuthService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
+  exports: [AuthService, MfaService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
 })
 export class AuthModule {}

@@ -5,7 +5,7 @@ import { authConfig } from '@accounts/config';
 import { maskEmail } from '@accounts/mail/contract';
 import { OutboxService } from '@accounts/mail/outbox';
 import { InvalidTokenError, TokenPurpose, TokensService } from '@accounts/tokens';
-import { canonicalEmail, toUserView, User, type UserView } from '@accounts/users';
+import { AccountActivityService, canonicalEmail, toUserView, User, type UserView } from '@accounts/users';
 import { AccessTokenService, type Principal } from './access-token.service';
 import {
   AuthenticationRequiredError,
@@ -16,6 +16,8 @@ import {
   WrongCurrentPasswordError,
 } from './auth.errors';
 import { clientSource } from './client-source.util';
+import { MfaFactor, type MfaProof } from './mfa/mfa-factor.service';
+import { InvalidMfaCodeError, InvalidMfaTokenError, MfaRequiredError } from './mfa/mfa.errors';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
 import { RateLimits } from './rate-limits.service';
@@ -50,7 +52,7 @@ export interface SignedIn {
  * Who an event goes to. Until the address is confirmed the name is left out: anyone can register
  * someone else's address, and their text must not reach that inbox.
  */
-function recipient(user: User) {
+export function recipient(user: User) {
   return { v: 1 as const, userId: user.id, email: user.email, name: user.emailConfirmed ? user.name : null };
 }
 
@@ -70,6 +72,8 @@ export class AuthService {
     private readonly outbox: OutboxService,
     private readonly limits: RateLimits,
     private readonly events: SecurityEvents,
+    private readonly mfa: MfaFactor,
+    private readonly activity: AccountActivityService,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
@@ -142,6 +146,15 @@ export class AuthService {
    * here, so whatever a sign-in must pass besides (a second factor) is decided in one place.
    */
   async signInAs(user: User, meta: SessionMeta, rehashed?: string): Promise<SignedIn> {
+    if (user.mfaEnabledAt) {
+      // The first factor held: no session yet, only a challenge for the second (MfaRequiredError).
+      const mfaToken = await this.em.transactional((em) => {
+        if (rehashed !== undefined) user.passwordHash = rehashed;
+        return this.mfa.issueChallenge(em, user.id);
+      });
+      this.events.record('auth.signin.mfa_required', { userId: user.id, ip: meta.ip });
+      throw new MfaRequiredError(mfaToken);
+    }
     // One unit of work: the new session (and anything recorded with it) commits together.
     const { session, refreshToken } = await this.em.transactional((em) => {
       if (rehashed !== undefined) user.passwordHash = rehashed;
@@ -149,6 +162,38 @@ export class AuthService {
     });
     this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: session.id, ip: meta.ip });
     return this.signedIn(user, session, refreshToken);
+  }
+
+  /**
+   * The second step of a sign-in that signInAs answered with MfaRequiredError: the challenge's
+   * token and a TOTP code or a recovery code. Each call counts one of the challenge's 5 attempts
+   * (committed before the code is looked at); a wrong code also counts against the account's limit
+   * and is recorded in its activity. The challenge, the code and the new session commit together,
+   * so a code that signs in once never signs in again. Throws InvalidMfaTokenError,
+   * InvalidMfaCodeError or TooManyRequestsError.
+   */
+  async completeMfaSignIn(mfaToken: string, proof: MfaProof, meta: SessionMeta): Promise<SignedIn> {
+    const challenge = await this.mfa.attemptChallenge(this.em, mfaToken);
+    try {
+      const { user, session, refreshToken } = await this.mfa.guardCodes(challenge.userId, () =>
+        this.em.transactional(async (em) => {
+          const user = await em.getRepository(User).findByIdLocked(challenge.userId);
+          if (!user?.mfaEnabledAt) throw new InvalidMfaTokenError();
+          await this.mfa.spendChallenge(em, challenge.id);
+          const spent = await this.mfa.spendProof(em, user.id, proof, meta);
+          if (spent.kind === 'recovery') this.outbox.record(em, 'mfa.recovery-code-used', () => ({ ...recipient(user), remaining: spent.remaining }));
+          return { user, ...this.sessions.start(em, user, meta) };
+        }),
+      );
+      this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: session.id, ip: meta.ip, secondFactor: 'recoveryCode' in proof ? 'recovery_code' : 'totp' });
+      return this.signedIn(user, session, refreshToken);
+    } catch (error) {
+      if (error instanceof InvalidMfaCodeError) {
+        this.events.record('auth.signin.mfa_failed', { userId: challenge.userId, ip: meta.ip });
+        await this.em.transactional(async (em) => this.activity.record(em, challenge.userId, 'signin.mfa_failed', meta));
+      }
+      throw error;
+    }
   }
 
   async refresh(refreshToken: string, meta: SessionMeta): Promise<SignedIn> {
@@ -254,6 +299,8 @@ export class AuthService {
       // The reset confirmed the address; a pending link must not bring an earlier registrant's password back.
       await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.EmailConfirmation);
       await this.sessions.revokeAll(em, user.id);
+      // MFA stays on (SPEC §11); a sign-in that was waiting for its code must start over.
+      await this.mfa.voidChallenges(em, user.id);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(user), via: 'reset' as const }));
     });
     // A throttled owner recovers through the emailed link: the reset lifts the sign-in limits
@@ -281,6 +328,7 @@ export class AuthService {
       // A pending confirmation link must not bring a password back after this one.
       await this.tokens.revokeOutstanding(em, fresh.id, TokenPurpose.EmailConfirmation);
       await this.sessions.revokeAll(em, fresh.id, principal.sessionId);
+      await this.mfa.voidChallenges(em, fresh.id);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(fresh), via: 'change' as const }));
     });
     this.events.record('auth.password.changed', { userId: user.id, via: 'change', sessionId: principal.sessionId });

@@ -21,6 +21,8 @@ const LIMITS = {
   authPerIp: { value: 'authPerIp', perIp: true },
   mailPerAddress: { value: 'mailPerAddress', perIp: false },
   tokenGuessPerIp: { value: 'tokenGuessPerIp', perIp: true },
+  /** Wrong MFA codes per account (sign-in's second step and the MFA settings). */
+  mfaPerAccount: { value: 'mfaPerAccount', perIp: false },
 } as const satisfies Record<string, { value: ConfiguredLimit; perIp: boolean }>;
 
 export type LimitName = keyof typeof LIMITS;

@@ -36,5 +36,7 @@ export const rateLimitConfig = registerAs('rateLimit', () => {
     mailPerAddress: limit(env, 'RATE_LIMIT_MAIL_PER_ADDRESS', '3/1h'),
     /** Invalid confirmation or reset tokens submitted per client IP. */
     tokenGuessPerIp: limit(env, 'RATE_LIMIT_TOKEN_GUESS_PER_IP', '20/15m'),
+    /** Wrong MFA codes (TOTP or recovery) per account, at sign-in and in the MFA settings. */
+    mfaPerAccount: limit(env, 'RATE_LIMIT_MFA_PER_ACCOUNT', '10/15m'),
   };
 });

@@ -45,6 +45,10 @@ export const MAIL_EVENTS = {
   ),
   'password.reset-requested': event<Recipient & { resetToken: SealedToken }>('A password reset link was asked for.'),
   'password.changed': event<Recipient & { via: 'reset' | 'change' }>('The password was changed, by a reset or by the user.'),
+  'mfa.enabled': event<Recipient>('Two-step sign-in (TOTP) was turned on. A notice: no code or secret.'),
+  'mfa.disabled': event<Recipient>('Two-step sign-in (TOTP) was turned off. A notice: no code or secret.'),
+  /** `remaining`: how many unused recovery codes the account still has. */
+  'mfa.recovery-code-used': event<Recipient & { remaining: number }>('A recovery code was used to sign in. A notice: no code.'),
 };
 
 export type MailEventName = keyof typeof MAIL_EVENTS;

@@ -59,6 +59,12 @@ export const PREVIEW_SAMPLES: { [N in MailEventName]: Array<Sample<N>> } = {
     { payload: () => ({ ...recipient, via: 'change' }) },
     { variant: 'reset', payload: () => ({ ...recipient, via: 'reset' }) },
   ],
+  'mfa.enabled': [{ payload: () => ({ ...recipient }) }],
+  'mfa.disabled': [{ payload: () => ({ ...recipient }) }],
+  'mfa.recovery-code-used': [
+    { payload: () => ({ ...recipient, remaining: 9 }) },
+    { variant: 'last', payload: () => ({ ...recipient, remaining: 0 }) },
+  ],
 };
 
 /**
