@@ -8,6 +8,7 @@ import {
   EmailNotConfirmedError,
   EmailTakenError,
   InvalidCredentialsError,
+  MfaRequiredError,
   PasswordTooWeakError,
   TooManyRequestsError,
   type BrowserSession,
@@ -20,6 +21,7 @@ import { RegisterDto } from '../auth/dto/register.dto';
 import { PageErrorsFilter } from './page-errors.filter';
 import { BrowserSessions } from './browser-sessions.service';
 import { FormGuard, SignedInFormGuard } from './form.guards';
+import { MfaSecondStepPage } from './mfa-second-step.page';
 import { NoStorePages } from './no-store-pages.interceptor';
 import { field, retryDelayInWords, type Form } from './page-form.util';
 
@@ -50,6 +52,7 @@ export class AccountPagesController {
   constructor(
     private readonly auth: AuthService,
     private readonly browser: BrowserSessions,
+    private readonly mfaSecondStep: MfaSecondStepPage,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
@@ -71,6 +74,7 @@ export class AccountPagesController {
       await this.browser.start(reply, signedIn);
       return reply.status(303).redirect('/account');
     } catch (error) {
+      if (error instanceof MfaRequiredError) return this.mfaSecondStep.render(request, reply, error.mfaToken);
       if (error instanceof InvalidCredentialsError) return this.renderLogin(request, reply, 401, { email, error: `${error.message}.` });
       if (error instanceof EmailNotConfirmedError) {
         return this.renderLogin(request, reply, 403, { email, error: `${error.message}. We can send you a new link.`, unconfirmed: true });
@@ -202,7 +206,7 @@ export class AccountPagesController {
     const sessions = await this.auth.sessionsOf({ userId: current.user.id, sessionId: current.session.id });
     return reply.status(status).view('account', {
       title: 'Your account',
-      user: { email: current.user.email, name: current.user.name, emailConfirmed: current.user.emailConfirmed },
+      user: { email: current.user.email, name: current.user.name, emailConfirmed: current.user.emailConfirmed, mfaEnabled: current.user.mfaEnabledAt !== null },
       sessions: sessions.map((s) => ({ ...s, lastUsed: s.lastUsedAt.slice(0, 16).replace('T', ' ') })),
       csrf: this.browser.csrfToken(request, reply, current.session),
       ...data,

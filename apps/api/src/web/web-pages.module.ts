@@ -4,11 +4,13 @@ import { AccountPagesController } from './account-pages.controller';
 import { LinkPagesController } from './link-pages.controller';
 import { BrowserSessions } from './browser-sessions.service';
 import { FormGuard, SignedInFormGuard } from './form.guards';
+import { MfaPagesController } from './mfa-pages.controller';
+import { MfaSecondStepPage } from './mfa-second-step.page';
 
 /** The server-rendered pages (sign-in, registration, links from emails, the account page). */
 @Module({
   imports: [AuthModule],
-  controllers: [LinkPagesController, AccountPagesController],
-  providers: [BrowserSessions, FormGuard, SignedInFormGuard],
+  controllers: [LinkPagesController, AccountPagesController, MfaPagesController],
+  providers: [BrowserSessions, FormGuard, SignedInFormGuard, MfaSecondStepPage],
 })
 export class WebPagesModule {}
