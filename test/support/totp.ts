@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { Secret, TOTP } from 'otpauth';
+import { DEFAULT_OATHTOOL_PATH } from './prerequisites';
 
-const OATHTOOL = process.env.OATHTOOL_PATH ?? '/usr/bin/oathtool';
+const OATHTOOL = process.env.OATHTOOL_PATH ?? DEFAULT_OATHTOOL_PATH;
 const STEP_MS = 30_000;
 
 /** The code Debian's oathtool computes for `secret` (base32) at `atMs`: an implementation independent of ours. */

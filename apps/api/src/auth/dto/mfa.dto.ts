@@ -71,7 +71,9 @@ export class TotpSetupResponse {
   qrSvg: string;
 }
 
+const RECOVERY_CODES_EXAMPLE = ['k3m9-x2pq-7vd4', '8h2c-wq4n-zt6e', 'p0ry-5m3k-d9xa', 'f7vj-2bzq-6nt1', 'g4sm-x8pe-3rkw', 'a1d9-ctq5-y7hm', 'w6zn-4evk-2pb8', 'r3xt-9hja-5qc0', 'm8kp-6wd2-vx4z', 'e5gy-1nsr-7tbq'];
+
 export class RecoveryCodesResponse {
-  @ApiProperty({ type: [String], minItems: 10, maxItems: 10, description: 'Shown once: each signs in once instead of a TOTP code', example: ['k3m9-x2pq-7vd4'] })
+  @ApiProperty({ type: [String], minItems: 10, maxItems: 10, description: 'Shown once: each signs in once instead of a TOTP code', example: RECOVERY_CODES_EXAMPLE })
   recoveryCodes: string[];
 }
