@@ -1,19 +1,9 @@
-import { Logger } from '@nestjs/common';
 import { registerAs } from '@nestjs/config';
-import { ConfigError, developmentKey, Env } from './env';
+import { Env } from './env';
+import { base64Key } from './payload.config';
 
 /** The key that encrypts TOTP secrets at rest (and keys the recovery-code digests); the API only. */
 export const mfaConfig = registerAs('mfa', () => {
   const env = new Env();
-  const key = env.secret(
-    'MFA_KEY',
-    () => developmentKey('mfa'),
-    (raw) => {
-      const bytes = Buffer.from(raw, 'base64');
-      if (bytes.length !== 32) throw new ConfigError('MFA_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
-      return bytes;
-    },
-    (line) => new Logger('Config').warn(line),
-  );
-  return { key };
+  return { key: base64Key(env, 'MFA_KEY', 'mfa') };
 });
