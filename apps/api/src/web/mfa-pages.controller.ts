@@ -111,15 +111,12 @@ export class MfaPagesController {
   async enable(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
-    const principal = principalOf(current);
-    const again = async (status: number, error: string) => {
-      const pending = await this.mfa.pendingTotpSetup(principal);
-      return pending ? this.renderSetup(request, reply, current, status, pending, error) : this.renderSettings(request, reply, current, 409, {});
-    };
+    // The key is not shown again: only the password that started the setup reveals it.
+    const again = (status: number, error: string) => this.renderSetup(request, reply, current, status, undefined, error);
     const code = field(form, 'code').replace(/\s/g, '');
     if (!code) return again(400, 'Enter the 6-digit code your authenticator app shows.');
     try {
-      const recoveryCodes = await this.mfa.enableTotp(principal, code.slice(0, 64), clientMeta(request));
+      const recoveryCodes = await this.mfa.enableTotp(principalOf(current), code.slice(0, 64), clientMeta(request));
       return reply.view('mfa-recovery-codes', { title: 'Your recovery codes', recoveryCodes, enabled: true });
     } catch (error) {
       if (error instanceof InvalidMfaCodeError) return again(400, WRONG_CODE);
@@ -201,13 +198,13 @@ export class MfaPagesController {
     reply: FastifyReply,
     current: BrowserSession,
     status: number,
-    setup: { secret: string; qrSvg: string },
+    setup: { secret: string; qrSvg: string } | undefined,
     error?: string,
   ) {
     return reply.status(status).view('mfa-setup', {
       title: 'Set up two-step sign-in',
-      qrSvg: setup.qrSvg,
-      secretGroups: grouped(setup.secret),
+      qrSvg: setup?.qrSvg,
+      secretGroups: setup && grouped(setup.secret),
       csrf: this.browser.csrfToken(request, reply, current.session),
       error,
     });

@@ -51,12 +51,6 @@ export class MfaFactor {
     );
   }
 
-  /** The pending secret, decrypted, or null when no setup is pending. */
-  async pendingSecret(em: EntityManager, userId: string): Promise<string | null> {
-    const rows = await run<{ secret_ciphertext: string }>(em, 'select secret_ciphertext from mfa_totp where user_id = ? and enabled_at is null', [userId]);
-    return rows.length === 0 ? null : this.crypto.openSecret(rows[0].secret_ciphertext, userId);
-  }
-
   /** Turns the pending secret into the account's factor. */
   async enable(em: EntityManager, userId: string): Promise<void> {
     await run(em, 'update mfa_totp set enabled_at = now() where user_id = ? and enabled_at is null', [userId]);

@@ -46,21 +46,7 @@ export class MfaService {
       if (fresh.mfaEnabledAt) throw new MfaAlreadyEnabledError();
       await this.factor.storePending(em, fresh.id, secret);
     });
-    return this.setupOf(secret, user.email);
-  }
-
-  /**
-   * The pending setup again, or null: for a page that shows it once more after a mistyped first
-   * code (its caller already re-authenticated to start it).
-   */
-  async pendingTotpSetup(principal: Principal): Promise<TotpSetup | null> {
-    const user = await this.em.findOne(User, principal.userId);
-    const secret = user && !user.mfaEnabledAt ? await this.factor.pendingSecret(this.em, user.id) : null;
-    return user && secret ? this.setupOf(secret, user.email) : null;
-  }
-
-  private async setupOf(secret: string, email: string): Promise<TotpSetup> {
-    const otpauthUrl = totpUrl(secret, this.app.name, email);
+    const otpauthUrl = totpUrl(secret, this.app.name, user.email);
     return { secret, otpauthUrl, qrSvg: await QRCode.toString(otpauthUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) };
   }
 
