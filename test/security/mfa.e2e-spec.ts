@@ -209,6 +209,33 @@ describe('security: multi-factor authentication', () => {
       }
       expect((await loginMfa({ mfaToken: token, code: '12\r\n3456' })).body.code).toBe('INVALID_MFA_CODE');
     });
+
+    it('answers hostile values in every field of every MFA endpoint and form below 500, as problem documents', async () => {
+      const account = await createAccount(stack, { label: 'mfa-fuzz' });
+      const { session } = await enableMfa(stack, account);
+      const hostile: unknown[] = [null, true, 12345678901234567890, -0, [], ['123456'], {}, { $ne: null }, '', ' ', '\u0000', '\r\n', 'é'.repeat(2_000), 'x'.repeat(15_000), '\ud800', '%00', '1e999'];
+      const endpoints: Array<[string, string, Record<string, unknown>]> = [
+        ['POST', '/auth/login/mfa', { mfaToken: 'A'.repeat(43), code: '123456' }],
+        ['POST', '/auth/login/mfa', { mfaToken: 'A'.repeat(43), recoveryCode: 'abcd-efgh-jkmn' }],
+        ['POST', '/auth/mfa/totp/setup', { currentPassword: account.password }],
+        ['POST', '/auth/mfa/totp/enable', { code: '123456' }],
+        ['DELETE', '/auth/mfa/totp', { currentPassword: account.password, code: '123456' }],
+        ['POST', '/auth/mfa/recovery-codes', { currentPassword: account.password, code: '123456' }],
+      ];
+      for (const [method, path, valid] of endpoints) {
+        for (const field of Object.keys(valid)) {
+          for (const value of hostile) {
+            const answer = await stack.api.request(method, `/api/v1${path}`, { body: { ...valid, [field]: value }, token: session.accessToken });
+            const context = { path, field, value: JSON.stringify(value)?.slice(0, 20), status: answer.status };
+            expect({ ...context, safe: answer.status < 500 && (answer.status < 400 || answer.headers.get('content-type')?.startsWith('application/problem+json')) }).toEqual({ ...context, safe: true });
+          }
+        }
+      }
+      for (const fields of [{ mfaToken: 'x'.repeat(20_000), code: '123456' }, { mfaToken: '', recoveryCode: '\u0000' }, { mfaToken: 'A'.repeat(43), code: 'é'.repeat(3_000) }]) {
+        const answer = await stack.api.form('/login/mfa', fields);
+        expect({ fields: Object.keys(fields), status: answer.status < 500 }).toEqual({ fields: Object.keys(fields), status: true });
+      }
+    }, 120_000);
   });
 
   describe('recovery codes', () => {
