@@ -231,7 +231,8 @@ describe('security: multi-factor authentication', () => {
           }
         }
       }
-      for (const fields of [{ mfaToken: 'x'.repeat(20_000), code: '123456' }, { mfaToken: '', recoveryCode: '\u0000' }, { mfaToken: 'A'.repeat(43), code: 'é'.repeat(3_000) }]) {
+      const forms: Array<Record<string, string>> = [{ mfaToken: 'x'.repeat(20_000), code: '123456' }, { mfaToken: '', recoveryCode: '\u0000' }, { mfaToken: 'A'.repeat(43), code: 'é'.repeat(3_000) }];
+      for (const fields of forms) {
         const answer = await stack.api.form('/login/mfa', fields);
         expect({ fields: Object.keys(fields), status: answer.status < 500 }).toEqual({ fields: Object.keys(fields), status: true });
       }

@@ -155,13 +155,9 @@ export class AuthService {
       this.events.record('auth.signin.mfa_required', { userId: user.id, ip: meta.ip });
       throw new MfaRequiredError(mfaToken);
     }
-    // One unit of work: the new session (and anything recorded with it) commits together.
-    const { session, refreshToken } = await this.em.transactional((em) => {
+    return this.openSession(user, meta, () => {
       if (rehashed !== undefined) user.passwordHash = rehashed;
-      return this.sessions.start(em, user, meta);
     });
-    this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: session.id, ip: meta.ip });
-    return this.signedIn(user, session, refreshToken);
   }
 
   /**
@@ -175,18 +171,18 @@ export class AuthService {
   async completeMfaSignIn(mfaToken: string, proof: MfaProof, meta: SessionMeta): Promise<SignedIn> {
     const challenge = await this.mfa.attemptChallenge(this.em, mfaToken);
     try {
-      const { user, session, refreshToken } = await this.mfa.guardCodes(challenge.userId, () =>
-        this.em.transactional(async (em) => {
-          const user = await em.getRepository(User).findByIdLocked(challenge.userId);
-          if (!user?.mfaEnabledAt) throw new InvalidMfaTokenError();
+      return await this.mfa.guardCodes(challenge.userId, async () => {
+        const user = await this.em.findOne(User, challenge.userId);
+        if (!user?.mfaEnabledAt) throw new InvalidMfaTokenError();
+        return this.openSession(user, meta, async (em) => {
+          // The account row held: MFA turned off (or a new password set) meanwhile cannot race this.
+          const fresh = await em.getRepository(User).findByIdLocked(user.id);
+          if (!fresh?.mfaEnabledAt) throw new InvalidMfaTokenError();
           await this.mfa.spendChallenge(em, challenge.id);
           const spent = await this.mfa.spendProof(em, user.id, proof, meta);
-          if (spent.kind === 'recovery') this.outbox.record(em, 'mfa.recovery-code-used', () => ({ ...recipient(user), remaining: spent.remaining }));
-          return { user, ...this.sessions.start(em, user, meta) };
-        }),
-      );
-      this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: session.id, ip: meta.ip, secondFactor: 'recoveryCode' in proof ? 'recovery_code' : 'totp' });
-      return this.signedIn(user, session, refreshToken);
+          if (spent.kind === 'recovery') this.outbox.record(em, 'mfa.recovery-code-used', () => ({ ...recipient(fresh), remaining: spent.remaining }));
+        });
+      });
     } catch (error) {
       if (error instanceof InvalidMfaCodeError) {
         this.events.record('auth.signin.mfa_failed', { userId: challenge.userId, ip: meta.ip });
@@ -429,6 +425,19 @@ export class AuthService {
       confirmationToken: seal(token),
       choosePassword: true,
     }));
+  }
+
+  /**
+   * Opens the session of a sign-in that passed every factor, in one unit of work with `before`
+   * (which may refuse it): the session and anything recorded with it commit together.
+   */
+  private async openSession(user: User, meta: SessionMeta, before: (em: EntityManager) => void | Promise<void>): Promise<SignedIn> {
+    const { session, refreshToken } = await this.em.transactional(async (em) => {
+      await before(em);
+      return this.sessions.start(em, user, meta);
+    });
+    this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: session.id, ip: meta.ip });
+    return this.signedIn(user, session, refreshToken);
   }
 
   private signedIn(user: User, session: Session, refreshToken: string): SignedIn {
