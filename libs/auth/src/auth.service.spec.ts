@@ -72,6 +72,15 @@ describe('AuthService', () => {
       expect(sessions.start).not.toHaveBeenCalled();
     });
 
+    it('asks for the second factor whoever proved the first: signInAs as an identity provider calls it', async () => {
+      const user = new User('ann@example.com', 'stored-hash');
+      user.mfaEnabledAt = new Date();
+      const { auth, sessions, events } = build({ existing: user });
+      await expect(auth.signInAs(user, meta)).rejects.toMatchObject({ name: 'MfaRequiredError', mfaToken: 'mfa-token' });
+      expect(sessions.start).not.toHaveBeenCalled();
+      expect(events.record).toHaveBeenCalledWith('auth.signin.mfa_required', { userId: user.id, ip: meta.ip });
+    });
+
     it('does the same argon2 work for an unknown address and answers the same', async () => {
       const { auth, hasher } = build({ existing: null });
       await expect(auth.login('nobody@example.com', 'whatever', meta)).rejects.toBeInstanceOf(InvalidCredentialsError);
