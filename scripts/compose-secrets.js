@@ -27,6 +27,7 @@ function generateSecrets(env = process.env) {
     REDIS_PASSWORD: redisPassword,
     JWT_SECRET: randomBytes(48).toString('base64url'),
     PAYLOAD_KEY: randomBytes(32).toString('base64'),
+    MFA_KEY: randomBytes(32).toString('base64'),
     ADMIN_USERNAME: 'admin',
     ADMIN_PASSWORD: randomBytes(18).toString('base64url'),
     // npm start on the host, against the services compose publishes on 127.0.0.1.

@@ -24,6 +24,7 @@ describe('registration with email confirmation off (default)', () => {
       email,
       name: 'Ada',
       emailConfirmed: false,
+      mfaEnabled: false,
       createdAt: expect.any(String),
     });
 

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../support/chromium';
+import { expectHeading, launchChromium } from '../support/chromium';
 import { linkIn, startStack, to, type Stack } from '../support/stack';
 import { waitUntil } from '../support/polling';
 import { createAccount } from '../support/security';
@@ -350,7 +350,3 @@ describe('the account page of an unconfirmed address', () => {
     expect(await page.textContent('main')).not.toContain('not confirmed');
   });
 });
-
-async function expectHeading(page: Page, text: string) {
-  expect((await page.textContent('h1'))?.trim()).toBe(text);
-}

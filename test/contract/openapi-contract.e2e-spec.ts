@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import ts from 'typescript';
 import { pathTemplateOf, responseViolations, type OpenApiDocument, type SeenResponse } from '../support/openapi-contract';
 import { linkIn, startStack, to, type Stack } from '../support/stack';
+import { totpCode } from '../support/totp';
 import { strongPassword, uniqueEmail } from '../support/unique';
 import type { DriveEveryOperation } from './support/client-run';
 
@@ -129,6 +130,7 @@ describe('contract: the API as a generated client sees it', () => {
       email,
       passwords,
       resetToken: async (address) => linkIn(await stack.sink.waitFor((mail) => to(address)(mail) && /reset/i.test(mail.subject))).token,
+      totpCode,
     });
     expect(log).toEqual([
       'live ok',
@@ -148,6 +150,9 @@ describe('contract: the API as a generated client sees it', () => {
       'logout 204',
       'email change accepted, confirm INVALID_TOKEN, undo INVALID_TOKEN',
       'everywhere 204, then UNAUTHENTICATED',
+      'mfa svg, 10 recovery codes',
+      'login MFA_REQUIRED, INVALID_MFA_CODE, then signed in with MFA',
+      'renewed 10, disable 204',
       'rename cleared, empty VALIDATION_FAILED',
       'activity signin.succeeded, sessions.revoked_all, older some, limit 0 VALIDATION_FAILED',
       'export same address, with sessions',
@@ -166,7 +171,9 @@ describe('contract: the API as a generated client sees it', () => {
       { method: 'GET', url: `${base}/api/v1/users/me`, status: 418, contentType: 'application/json', body: {} },
       { method: 'POST', url: `${base}/api/v1/auth/email/resend`, status: 202, contentType: 'text/plain', body: 'accepted' },
       { method: 'POST', url: `${base}/api/v1/auth/email/resend`, status: 202, contentType: 'application/json', body: { status: 'accepted', extra: 1 } },
-      { method: 'POST', url: `${base}/api/v1/auth/login`, status: 401, contentType: 'application/problem+json', body: { type: '/problems/x', title: 'X', status: 401, code: 'NOT_A_CODE' } },
+      { method: 'POST', url: `${base}/api/v1/auth/refresh`, status: 401, contentType: 'application/problem+json', body: { type: '/problems/x', title: 'X', status: 401, code: 'NOT_A_CODE' } },
+      // MFA_REQUIRED without its extension member.
+      { method: 'POST', url: `${base}/api/v1/auth/login`, status: 401, contentType: 'application/problem+json', body: { type: '/problems/mfa-required', title: 'MFA required', status: 401, code: 'MFA_REQUIRED' } },
       { method: 'DELETE', url: `${base}/api/v1/auth/sessions/0b7f0b8e-5a3c-4c39-9f4b-0d1c2f3a4b5c`, status: 204, contentType: 'application/json', body: '' },
       { method: 'GET', url: `${base}/login`, status: 200, contentType: 'text/html', body: '<html>' },
     ];
@@ -174,7 +181,8 @@ describe('contract: the API as a generated client sees it', () => {
       'GET /api/v1/users/me 418: status not documented',
       'POST /api/v1/auth/email/resend 202: media type text/plain not documented (application/json)',
       'POST /api/v1/auth/email/resend 202: .extra is not documented',
-      expect.stringMatching(/^POST \/api\/v1\/auth\/login 401: \.code: "NOT_A_CODE" not in enum/),
+      expect.stringMatching(/^POST \/api\/v1\/auth\/refresh 401: \.code: "NOT_A_CODE" not in enum/),
+      'POST /api/v1/auth/login 401: (body) matches not exactly one of oneOf',
       'DELETE /api/v1/auth/sessions/{id} 204: documented without a body, got application/json',
     ]);
   });

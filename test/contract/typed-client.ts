@@ -38,6 +38,12 @@ export const CLIENT_ACTION: Record<ProblemCode, string> = {
   TOO_MANY_REQUESTS: 'wait Retry-After seconds',
   SERVICE_UNAVAILABLE: 'retry after Retry-After seconds',
   INTERNAL_ERROR: 'retry later; report if it persists',
+  MFA_REQUIRED: 'ask for a TOTP or recovery code, then POST /auth/login/mfa with mfaToken',
+  INVALID_MFA_TOKEN: 'the second step expired, was used or ran out of attempts: sign in again',
+  INVALID_MFA_CODE: 'say the code is wrong or used; ask for the next one',
+  MFA_ALREADY_ENABLED: 'MFA is on already: show the settings',
+  MFA_NOT_ENABLED: 'MFA is off already: show the settings',
+  MFA_SETUP_REQUIRED: 'start the setup again',
 };
 
 function fail(step: string, problem: { status: number; code: ProblemCode }): never {
@@ -81,6 +87,7 @@ export async function driveEveryOperation(context: ClientRunContext): Promise<Cl
   // An exhaustive switch over exactly the codes this operation documents.
   switch (wrong.error.code) {
     case 'INVALID_CREDENTIALS':
+    case 'MFA_REQUIRED':
     case 'EMAIL_NOT_CONFIRMED':
     case 'MALFORMED_REQUEST':
     case 'FORBIDDEN_KEY':
@@ -174,28 +181,61 @@ export async function driveEveryOperation(context: ClientRunContext): Promise<Cl
   const afterEverywhere = await client.GET('/api/v1/users/me', { headers: bearer(fifth.data.accessToken) });
   log.push(`everywhere ${everywhere.response.status}, then ${afterEverywhere.error?.code ?? afterEverywhere.response.status}`);
 
-  // The account lifecycle (SPEC §10).
+  // MFA: set up, enable with a first code, sign in in two steps, new recovery codes, turn off.
   const sixth = await client.POST('/api/v1/auth/login', { body: { email, password: passwords[2] } });
   if (sixth.error) fail('login', sixth.error);
-  const renamed = await client.PATCH('/api/v1/users/me', { body: { name: null }, headers: bearer(sixth.data.accessToken) });
+  const auth = bearer(sixth.data.accessToken);
+  const setup = await client.POST('/api/v1/auth/mfa/totp/setup', { body: { currentPassword: passwords[2] }, headers: auth });
+  if (setup.error) fail('mfa setup', setup.error);
+  const enabled = await client.POST('/api/v1/auth/mfa/totp/enable', { body: { code: context.totpCode(setup.data.secret) }, headers: auth });
+  if (enabled.error) fail('mfa enable', enabled.error);
+  const recoveryCodes: string[] = enabled.data.recoveryCodes;
+  log.push(`mfa ${setup.data.qrSvg.startsWith('<svg') ? 'svg' : 'no svg'}, ${recoveryCodes.length} recovery codes`);
+
+  const challenged = await client.POST('/api/v1/auth/login', { body: { email, password: passwords[2] } });
+  if (!challenged.error) throw new Error('an MFA account signed in with its password alone');
+  if (challenged.error.code !== 'MFA_REQUIRED') fail('login with MFA', challenged.error);
+  // Narrowed by its code, the problem carries its extension member, typed.
+  const mfaToken: string = challenged.error.mfaToken;
+  const wrongCode = await client.POST('/api/v1/auth/login/mfa', { body: { mfaToken, recoveryCode: 'not-a-code' } });
+  if (!wrongCode.error) throw new Error('a made-up recovery code was accepted');
+  const secondStep = await client.POST('/api/v1/auth/login/mfa', { body: { mfaToken, recoveryCode: recoveryCodes[0] } });
+  if (secondStep.error) fail('login mfa', secondStep.error);
+  log.push(`login ${challenged.error.code}, ${wrongCode.error.code}, then ${secondStep.data.user.mfaEnabled ? 'signed in with MFA' : 'signed in'}`);
+
+  const renewed = await client.POST('/api/v1/auth/mfa/recovery-codes', {
+    body: { currentPassword: passwords[2], code: recoveryCodes[1] },
+    headers: bearer(secondStep.data.accessToken),
+  });
+  if (renewed.error) fail('recovery codes', renewed.error);
+  const disabled = await client.DELETE('/api/v1/auth/mfa/totp', {
+    body: { currentPassword: passwords[2], code: renewed.data.recoveryCodes[0] },
+    headers: bearer(secondStep.data.accessToken),
+  });
+  if (disabled.error) fail('mfa disable', disabled.error);
+  log.push(`renewed ${renewed.data.recoveryCodes.length}, disable ${disabled.response.status}`);
+  // The account lifecycle (SPEC §10).
+  const seventh = await client.POST('/api/v1/auth/login', { body: { email, password: passwords[2] } });
+  if (seventh.error) fail('login', seventh.error);
+  const renamed = await client.PATCH('/api/v1/users/me', { body: { name: null }, headers: bearer(seventh.data.accessToken) });
   if (renamed.error) fail('rename', renamed.error);
-  const badName = await client.PATCH('/api/v1/users/me', { body: { name: '' }, headers: bearer(sixth.data.accessToken) });
+  const badName = await client.PATCH('/api/v1/users/me', { body: { name: '' }, headers: bearer(seventh.data.accessToken) });
   log.push(`rename ${renamed.data.user.name === null ? 'cleared' : 'kept'}, empty ${badName.error?.code ?? badName.response.status}`);
-  const page = await client.GET('/api/v1/users/me/activity', { params: { query: { limit: 2 } }, headers: bearer(sixth.data.accessToken) });
+  const page = await client.GET('/api/v1/users/me/activity', { params: { query: { limit: 2 } }, headers: bearer(seventh.data.accessToken) });
   if (page.error) fail('activity', page.error);
   const types: string[] = page.data.items.map((item) => item.type);
-  const older = await client.GET('/api/v1/users/me/activity', { params: { query: { before: page.data.next ?? undefined } }, headers: bearer(sixth.data.accessToken) });
+  const older = await client.GET('/api/v1/users/me/activity', { params: { query: { before: page.data.next ?? undefined } }, headers: bearer(seventh.data.accessToken) });
   if (older.error) fail('activity', older.error);
-  const badLimit = await client.GET('/api/v1/users/me/activity', { params: { query: { limit: 0 } }, headers: bearer(sixth.data.accessToken) });
+  const badLimit = await client.GET('/api/v1/users/me/activity', { params: { query: { limit: 0 } }, headers: bearer(seventh.data.accessToken) });
   log.push(`activity ${types.join(', ')}, older ${older.data.items.length > 0 ? 'some' : 'none'}, limit 0 ${badLimit.error?.code ?? badLimit.response.status}`);
-  const exported = await client.GET('/api/v1/users/me/export', { headers: bearer(sixth.data.accessToken) });
+  const exported = await client.GET('/api/v1/users/me/export', { headers: bearer(seventh.data.accessToken) });
   if (exported.error) fail('export', exported.error);
   log.push(`export ${exported.data.profile.email === email.toLowerCase() ? 'same' : 'other'} address, ${exported.data.sessions.length > 0 ? 'with' : 'no'} sessions`);
-  const wrongDelete = await client.DELETE('/api/v1/users/me', { body: { currentPassword: passwords[0] }, headers: bearer(sixth.data.accessToken) });
+  const wrongDelete = await client.DELETE('/api/v1/users/me', { body: { currentPassword: passwords[0] }, headers: bearer(seventh.data.accessToken) });
   log.push(`delete with an old password ${wrongDelete.error?.code ?? wrongDelete.response.status}`);
-  const deleted = await client.DELETE('/api/v1/users/me', { body: { currentPassword: passwords[2] }, headers: bearer(sixth.data.accessToken) });
+  const deleted = await client.DELETE('/api/v1/users/me', { body: { currentPassword: passwords[2] }, headers: bearer(seventh.data.accessToken) });
   if (deleted.error) fail('delete', deleted.error);
-  const afterDelete = await client.GET('/api/v1/users/me', { headers: bearer(sixth.data.accessToken) });
+  const afterDelete = await client.GET('/api/v1/users/me', { headers: bearer(seventh.data.accessToken) });
   log.push(`delete ${deleted.response.status}, then ${afterDelete.error?.code ?? afterDelete.response.status}`);
   return log;
 }

@@ -69,7 +69,7 @@ const environmentOf = (service: Service, vars?: Record<string, string>) =>
   Object.fromEntries(Object.entries(service.environment ?? {}).map(([key, value]) => [key, interpolate(String(value), vars)]));
 /** `${NAME:?message}`: compose refuses to start without NAME, and the file holds no value of its own. */
 const REQUIRED = /^\$\{[A-Z][A-Z0-9_]*:\?[^}]+\}$/;
-const SECRET_VARIABLES = ['JWT_SECRET', 'PAYLOAD_KEY', 'ADMIN_PASSWORD', 'POSTGRES_PASSWORD', 'REDISCLI_AUTH'];
+const SECRET_VARIABLES = ['JWT_SECRET', 'PAYLOAD_KEY', 'MFA_KEY', 'ADMIN_PASSWORD', 'POSTGRES_PASSWORD', 'REDISCLI_AUTH'];
 
 describe('ops: docker-compose.yml', () => {
   it('runs only real build entries of our image, whose sources exist', () => {
@@ -113,7 +113,7 @@ describe('ops: docker-compose.yml', () => {
     );
     const secretValues = raw.filter(({ variable }) => SECRET_VARIABLES.includes(variable));
     expect(secretValues.map(({ service, variable }) => `${service}.${variable}`).sort()).toEqual(
-      ['api.ADMIN_PASSWORD', 'api.JWT_SECRET', 'api.PAYLOAD_KEY', 'mail-worker.PAYLOAD_KEY', 'postgres.POSTGRES_PASSWORD', 'redis.REDISCLI_AUTH'],
+      ['api.ADMIN_PASSWORD', 'api.JWT_SECRET', 'api.MFA_KEY', 'api.PAYLOAD_KEY', 'mail-worker.PAYLOAD_KEY', 'postgres.POSTGRES_PASSWORD', 'redis.REDISCLI_AUTH'],
     );
     for (const entry of secretValues) expect({ ...entry, required: REQUIRED.test(entry.value) }).toMatchObject({ required: true });
     // The passwords inside the connection URLs too.
@@ -206,7 +206,7 @@ describe('ops: docker-compose.yml', () => {
       expect(second).not.toContain('OLD=1');
       const values = (text: string) => Object.fromEntries(text.split('\n').filter((line) => /^[A-Z]/.test(line)).map((line) => line.split(/=(.*)/s).slice(0, 2)));
       const [a, b] = [values(first), values(second)];
-      for (const name of ['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'JWT_SECRET', 'PAYLOAD_KEY', 'ADMIN_PASSWORD']) {
+      for (const name of ['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'JWT_SECRET', 'PAYLOAD_KEY', 'MFA_KEY', 'ADMIN_PASSWORD']) {
         expect({ name, set: Boolean(a[name]), fresh: a[name] !== b[name] }).toEqual({ name, set: true, fresh: true });
       }
     });

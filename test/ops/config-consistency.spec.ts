@@ -45,7 +45,7 @@ function namesReadByCode(): string[] {
   const names = new Set<string>();
   for (const file of sourceFiles('libs/config/src').filter((path) => !path.endsWith('config-variables.ts'))) {
     const source = read(file);
-    const readers = /\b(?:raw|string|optionalString|int|optionalInt|bool|duration|url|oneOf|list|secret|limit)\(\s*(?:env,\s*)?'([A-Z][A-Z0-9_]+)'/g;
+    const readers = /\b(?:raw|string|optionalString|int|optionalInt|bool|duration|url|oneOf|list|secret|limit|base64Key)\(\s*(?:env,\s*)?'([A-Z][A-Z0-9_]+)'/g;
     for (const match of source.matchAll(readers)) names.add(match[1]);
   }
   for (const file of [...sourceFiles('apps'), ...sourceFiles('libs')]) {

@@ -4,7 +4,7 @@ import { startStack, type Stack } from '../support/stack';
 /** Every endpoint of the HTTP API (SPEC §4), as method and OpenAPI path. */
 const SPEC_ENDPOINTS: Array<[method: string, path: string, bearer: boolean, problems: Record<string, string[]>]> = [
   ['post', '/api/v1/auth/register', false, { 400: ['VALIDATION_FAILED', 'PASSWORD_TOO_WEAK'], 409: ['EMAIL_TAKEN'] }],
-  ['post', '/api/v1/auth/login', false, { 401: ['INVALID_CREDENTIALS'], 403: ['EMAIL_NOT_CONFIRMED'], 429: ['TOO_MANY_REQUESTS'] }],
+  ['post', '/api/v1/auth/login', false, { 401: ['INVALID_CREDENTIALS', 'MFA_REQUIRED'], 403: ['EMAIL_NOT_CONFIRMED'], 429: ['TOO_MANY_REQUESTS'] }],
   ['post', '/api/v1/auth/refresh', false, { 401: ['INVALID_REFRESH_TOKEN'] }],
   ['post', '/api/v1/auth/logout', false, {}],
   ['get', '/api/v1/auth/sessions', true, { 401: ['UNAUTHENTICATED'] }],
@@ -23,12 +23,20 @@ const SPEC_ENDPOINTS: Array<[method: string, path: string, bearer: boolean, prob
   ['delete', '/api/v1/users/me', true, { 400: ['INVALID_CREDENTIALS', 'VALIDATION_FAILED'], 401: ['UNAUTHENTICATED'], 429: ['TOO_MANY_REQUESTS'] }],
   ['get', '/api/v1/users/me/activity', true, { 400: ['VALIDATION_FAILED'], 401: ['UNAUTHENTICATED'] }],
   ['get', '/api/v1/users/me/export', true, { 401: ['UNAUTHENTICATED'] }],
+  // SPEC §11
+  ['post', '/api/v1/auth/login/mfa', false, { 400: ['INVALID_MFA_CODE'], 401: ['INVALID_MFA_TOKEN'], 429: ['TOO_MANY_REQUESTS'] }],
+  ['post', '/api/v1/auth/mfa/totp/setup', true, { 400: ['INVALID_CREDENTIALS'], 409: ['MFA_ALREADY_ENABLED'] }],
+  ['post', '/api/v1/auth/mfa/totp/enable', true, { 400: ['INVALID_MFA_CODE'] }],
+  ['delete', '/api/v1/auth/mfa/totp', true, { 400: ['INVALID_CREDENTIALS', 'INVALID_MFA_CODE'] }],
+  ['post', '/api/v1/auth/mfa/recovery-codes', true, { 400: ['INVALID_CREDENTIALS', 'INVALID_MFA_CODE'] }],
 ];
+
+type ProblemPart = { allOf?: Array<{ $ref?: string; required?: string[]; properties?: { code?: { enum: string[] }; mfaToken?: { type: string } } }> };
 
 type Operation = {
   security?: Array<Record<string, string[]>>;
   requestBody?: { content: Record<string, { schema: { $ref?: string } }> };
-  responses: Record<string, { description: string; content?: Record<string, { schema: { $ref?: string; type?: string; items?: { $ref?: string }; allOf?: Array<{ $ref?: string; properties?: { code?: { enum: string[] } } }> } }> }>;
+  responses: Record<string, { description: string; content?: Record<string, { schema: ProblemPart & { $ref?: string; type?: string; items?: { $ref?: string }; oneOf?: ProblemPart[] } }> }>;
 };
 
 describe('ops: OpenAPI document and Swagger UI', () => {
@@ -82,14 +90,27 @@ describe('ops: OpenAPI document and Swagger UI', () => {
       for (const [status, codes] of Object.entries(problems)) {
         const response = responses[status];
         expect({ path, method, status, documented: Boolean(response) }).toEqual({ path, method, status, documented: true });
-        const [base, narrowed] = response.content!['application/problem+json'].schema.allOf!;
-        expect(base.$ref).toMatch(/ProblemDocument$/);
+        // One part per problem shape: codes with an extension member (MFA_REQUIRED) have their own.
+        const schema = response.content!['application/problem+json'].schema;
+        const parts = (schema.oneOf ?? [schema]).map((part) => part.allOf!);
+        for (const [base] of parts) expect(base.$ref).toMatch(/ProblemDocument$/);
+        const documented = parts.flatMap(([, narrowed]) => narrowed.properties!.code!.enum);
         for (const code of codes) {
           expect({ path, status, description: response.description }).toEqual({ path, status, description: expect.stringContaining(code) });
-          expect({ path, status, codes: narrowed.properties!.code!.enum }).toEqual({ path, status, codes: expect.arrayContaining([code]) });
+          expect({ path, status, codes: documented }).toEqual({ path, status, codes: expect.arrayContaining([code]) });
         }
       }
     }
+  });
+
+  it('types the mfaToken extension member of MFA_REQUIRED, required in that problem only', () => {
+    const parts = document.paths['/api/v1/auth/login'].post.responses['401'].content!['application/problem+json'].schema.oneOf!;
+    const mfa = parts.map((part) => part.allOf![1]).find((narrowed) => narrowed.properties!.code!.enum.includes('MFA_REQUIRED'))!;
+    expect(mfa.properties!.code!.enum).toEqual(['MFA_REQUIRED']);
+    expect(mfa.properties!.mfaToken).toMatchObject({ type: 'string' });
+    expect(mfa.required).toEqual(expect.arrayContaining(['status', 'code', 'mfaToken']));
+    const other = parts.map((part) => part.allOf![1]).find((narrowed) => narrowed.properties!.code!.enum.includes('INVALID_CREDENTIALS'))!;
+    expect(other.properties!.mfaToken).toBeUndefined();
   });
 
   it('serves Swagger UI at /docs under a CSP that lets it run, and keeps the strict one elsewhere', async () => {

@@ -18,7 +18,7 @@ describe('ops: mail preview', () => {
     const previews = await previewMail({ outDir: out, appName: 'Acme', appUrl: 'https://accounts.acme.test/' });
     expect([...new Set(previews.map((p) => p.event))]).toEqual([...MAIL_EVENT_NAMES]);
     // Both cases of the events whose template says two things.
-    const variants = ['user.registered.confirm', 'email.confirmation-requested.choose-password', 'password.changed.reset'];
+    const variants = ['user.registered.confirm', 'email.confirmation-requested.choose-password', 'password.changed.reset', 'mfa.recovery-code-used.last'];
     expect(previews.filter((p) => p.variant).map((p) => `${p.event}.${p.variant}`)).toEqual(variants);
     const names = [...MAIL_EVENT_NAMES, ...variants];
     expect((await readdir(out)).sort()).toEqual(['index.html', ...names.flatMap((name) => [`${name}.html`, `${name}.txt`])].sort());

@@ -14,15 +14,16 @@ describe('ops: test prerequisites', () => {
   afterAll(() => rm(empty, { recursive: true, force: true }));
 
   it('finds nothing missing on a machine that runs the suite', async () => {
-    expect(await missingPrerequisites({ databaseUrl: TEST_DATABASE_URL, redisUrl: TEST_REDIS_URL, chromiumPath: process.execPath })).toEqual([]);
+    expect(await missingPrerequisites({ databaseUrl: TEST_DATABASE_URL, redisUrl: TEST_REDIS_URL, chromiumPath: process.execPath, oathtoolPath: process.execPath })).toEqual([]);
   });
 
-  it('names an unreachable PostgreSQL and Redis, redis-server off PATH and a missing Chromium, each with how to fix it', async () => {
+  it('names an unreachable PostgreSQL and Redis, redis-server off PATH, a missing Chromium and oathtool, each with how to fix it', async () => {
     const [pgPort, redisPort] = [await freePort(), await freePort()];
     const missing = await missingPrerequisites({
       databaseUrl: `postgres://postgres:secret-password@127.0.0.1:${pgPort}/accounts_test`,
       redisUrl: `redis://127.0.0.1:${redisPort}`,
       chromiumPath: join(empty, 'chromium'),
+      oathtoolPath: join(empty, 'oathtool'),
       path: empty,
     });
     expect(missing).toEqual([
@@ -36,6 +37,7 @@ describe('ops: test prerequisites', () => {
       },
       { fatal: false, line: expect.stringMatching(/^redis-server is not on PATH .*: sudo apt-get install redis-server/) },
       { fatal: false, line: `no Chromium at ${join(empty, 'chromium')} (the browser suite drives it): sudo apt-get install chromium, or set CHROMIUM_PATH to a Chromium or Chrome binary` },
+      { fatal: false, line: `no oathtool at ${join(empty, 'oathtool')} (the MFA suites check TOTP codes with it): sudo apt-get install oathtool, or set OATHTOOL_PATH` },
     ]);
     // The password of the URL is never printed.
     expect(JSON.stringify(missing)).not.toContain('secret-password');

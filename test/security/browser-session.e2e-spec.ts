@@ -199,7 +199,7 @@ describe('security: browser session cookie and CSRF', () => {
   });
 
   it('in production names its cookies __Host- and marks them Secure, HttpOnly, SameSite=Lax, Path=/ and no Domain', async () => {
-    const production = await startStack({ env: { NODE_ENV: 'production', RATE_LIMIT_ENABLED: 'true', JWT_SECRET: randomBytes(48).toString('base64'), PAYLOAD_KEY: randomBytes(32).toString('base64') }, withoutWorker: true });
+    const production = await startStack({ env: { NODE_ENV: 'production', RATE_LIMIT_ENABLED: 'true', JWT_SECRET: randomBytes(48).toString('base64'), PAYLOAD_KEY: randomBytes(32).toString('base64'), MFA_KEY: randomBytes(32).toString('base64') }, withoutWorker: true });
     try {
       const account = await createAccount(production, { label: 'host-prefix' });
       const browser = new ApiClient(production.api.baseUrl);

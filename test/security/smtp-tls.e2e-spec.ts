@@ -18,6 +18,7 @@ describe('security: production SMTP refuses plaintext', () => {
     NODE_ENV: '',
     JWT_SECRET: randomBytes(48).toString('base64'),
     PAYLOAD_KEY: randomBytes(32).toString('base64'),
+    MFA_KEY: randomBytes(32).toString('base64'),
     // Production refuses to run without its limits.
     RATE_LIMIT_ENABLED: 'true',
     // One attempt: a refused delivery ends as a failed job at once.

@@ -11,7 +11,7 @@ import { TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
 export default async function globalSetup(): Promise<void> {
   const name = new URL(TEST_DATABASE_URL).pathname.slice(1);
   if (!name.endsWith('_test')) throw new Error(`Refusing to run tests against "${name}": the name must end in _test`);
-  const missing = await missingPrerequisites({ databaseUrl: TEST_DATABASE_URL, redisUrl: TEST_REDIS_URL, chromiumPath: process.env.CHROMIUM_PATH });
+  const missing = await missingPrerequisites({ databaseUrl: TEST_DATABASE_URL, redisUrl: TEST_REDIS_URL, chromiumPath: process.env.CHROMIUM_PATH, oathtoolPath: process.env.OATHTOOL_PATH });
   if (missing.length) {
     process.stderr.write(`\nnpm test: missing prerequisites (see "Prerequisites" in README.md):\n${missing.map((m) => `  - ${m.line}\n`).join('')}\n`);
   }

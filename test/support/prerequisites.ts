@@ -7,11 +7,15 @@ import { ormOptions } from '../../libs/database/src/orm.options';
 
 /** Where the browser tests look for Chromium, unless CHROMIUM_PATH says otherwise. */
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
+/** Where the MFA tests look for oathtool, unless OATHTOOL_PATH says otherwise. */
+export const DEFAULT_OATHTOOL_PATH = '/usr/bin/oathtool';
 
 export interface Prerequisites {
   databaseUrl: string;
   redisUrl: string;
   chromiumPath?: string;
+  /** Debian's oathtool, the MFA suites' independent TOTP implementation (OATHTOOL_PATH). */
+  oathtoolPath?: string;
   /** PATH to look for redis-server on. */
   path?: string;
 }
@@ -26,7 +30,7 @@ export interface MissingPrerequisite {
 const CONNECT_TIMEOUT_MS = 3_000;
 
 /** What `npm test` needs and this machine lacks, each with the command that installs or starts it. */
-export async function missingPrerequisites({ databaseUrl, redisUrl, chromiumPath, path = process.env.PATH }: Prerequisites): Promise<MissingPrerequisite[]> {
+export async function missingPrerequisites({ databaseUrl, redisUrl, chromiumPath, oathtoolPath, path = process.env.PATH }: Prerequisites): Promise<MissingPrerequisite[]> {
   const [database, redis] = await Promise.all([postgresProblem(databaseUrl), redisProblem(redisUrl)]);
   const missing: MissingPrerequisite[] = [];
   if (database) {
@@ -53,6 +57,13 @@ export async function missingPrerequisites({ databaseUrl, redisUrl, chromiumPath
     missing.push({
       fatal: false,
       line: `no Chromium at ${chromium} (the browser suite drives it): sudo apt-get install chromium, or set CHROMIUM_PATH to a Chromium or Chrome binary`,
+    });
+  }
+  const oathtool = oathtoolPath ?? DEFAULT_OATHTOOL_PATH;
+  if (!executable(oathtool)) {
+    missing.push({
+      fatal: false,
+      line: `no oathtool at ${oathtool} (the MFA suites check TOTP codes with it): sudo apt-get install oathtool, or set OATHTOOL_PATH`,
     });
   }
   return missing;

@@ -17,6 +17,7 @@ Object.assign(process.env, {
   RATE_LIMIT_ENABLED: 'false',
   JWT_SECRET: 'test-only jwt secret, at least thirty-two bytes long',
   PAYLOAD_KEY: Buffer.alloc(32, 7).toString('base64'),
+  MFA_KEY: Buffer.alloc(32, 9).toString('base64'),
   // Every API a test boots gets a free operators' port (several may run at once).
   OPS_PORT: '0',
 });

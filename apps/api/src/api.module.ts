@@ -9,6 +9,7 @@ import {
   httpConfig,
   loggingModuleFor,
   payloadConfig,
+  mfaConfig,
   queueConfig,
   rateLimitConfig,
 } from '@accounts/config';
@@ -25,7 +26,7 @@ import { UsersHttpModule } from './users/users-http.module';
 import { WebPagesModule } from './web/web-pages.module';
 
 /** The configuration namespaces the API reads; the worker's differ. */
-export const API_CONFIG = [appConfig, httpConfig, databaseConfig, queueConfig, authConfig, payloadConfig, rateLimitConfig, adminConfig];
+export const API_CONFIG = [appConfig, httpConfig, databaseConfig, queueConfig, authConfig, payloadConfig, mfaConfig, rateLimitConfig, adminConfig];
 
 /** The API: one feature module per concern; the root holds only what is global to it. */
 @Module({

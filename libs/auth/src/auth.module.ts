@@ -14,6 +14,9 @@ import { BrowserCredential } from './browser-credential.entity';
 import { BrowserCredentialsService } from './browser-credentials.service';
 import { EmailChangeService } from './email-change.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { MfaCrypto } from './mfa/mfa.crypto';
+import { MfaFactor } from './mfa/mfa-factor.service';
+import { MfaService } from './mfa/mfa.service';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
 import { PasswordStrengthEstimator } from './password-strength.estimator';
@@ -55,7 +58,10 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
     RateLimits,
     SecurityEvents,
     UnconfirmedAccountsCleaner,
+    MfaCrypto,
+    MfaFactor,
+    MfaService,
   ],
-  exports: [AuthService, EmailChangeService, AccountDeletionService, AccountExportService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
+  exports: [AuthService, EmailChangeService, MfaService, AccountDeletionService, AccountExportService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
 })
 export class AuthModule {}

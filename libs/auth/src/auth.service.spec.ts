@@ -1,6 +1,7 @@
 import { User } from '@accounts/users';
 import { EmailTakenError, InvalidCredentialsError } from './auth.errors';
 import { AuthService } from './auth.service';
+import { MfaRequiredError } from './mfa/mfa.errors';
 
 /**
  * AuthService with its collaborators faked: the seams we own (hasher, policy, sessions, tokens,
@@ -22,13 +23,14 @@ function build(options: { existing?: User | null; emailConfirmationRequired?: bo
     outbox: { record: jest.fn() },
     limits: { consume: jest.fn(), giveBack: jest.fn(), count: jest.fn().mockResolvedValue(true) },
     events: { record: jest.fn() },
+    mfa: { issueChallenge: jest.fn().mockResolvedValue('mfa-token') },
     activity: { record: jest.fn(), recordApart: jest.fn() },
   };
   const config = { emailConfirmationRequired: options.emailConfirmationRequired ?? false, confirmationTokenTtlMs: 60_000 };
   // The constructor's parameter types are the real classes; the fakes cover what the flows call.
   const Service = AuthService as unknown as new (...dependencies: unknown[]) => AuthService;
-  const { hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, activity } = fakes;
-  const auth = new Service(em, hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, activity, config);
+  const { hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, mfa, activity } = fakes;
+  const auth = new Service(em, hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, mfa, activity, config);
   return { auth, em, tx, ...fakes };
 }
 
@@ -57,6 +59,29 @@ describe('AuthService', () => {
       expect(sessions.start).not.toHaveBeenCalled();
       expect(events.record).toHaveBeenCalledWith('auth.signin.failed', { email: 'a***@example.com', ip: meta.ip, knownAccount: true });
       expect(activity.recordApart).toHaveBeenCalledWith(user.id, 'signin.failed', meta);
+    });
+
+    it('asks an account with MFA for its second factor instead of opening a session, keeping a rehash', async () => {
+      const user = new User('ann@example.com', 'stored-hash');
+      user.mfaEnabledAt = new Date();
+      const { auth, tx, hasher, sessions, mfa } = build({ existing: user });
+      hasher.verify.mockResolvedValue(true);
+      hasher.needsRehash.mockReturnValue(true);
+      const outcome = auth.login('ann@example.com', 'right password', meta);
+      await expect(outcome).rejects.toBeInstanceOf(MfaRequiredError);
+      await expect(outcome).rejects.toMatchObject({ mfaToken: 'mfa-token' });
+      expect(mfa.issueChallenge).toHaveBeenCalledWith(tx, user.id);
+      expect(user.passwordHash).toBe('new-hash');
+      expect(sessions.start).not.toHaveBeenCalled();
+    });
+
+    it('asks for the second factor whoever proved the first: signInAs as an identity provider calls it', async () => {
+      const user = new User('ann@example.com', 'stored-hash');
+      user.mfaEnabledAt = new Date();
+      const { auth, sessions, events } = build({ existing: user });
+      await expect(auth.signInAs(user, meta)).rejects.toMatchObject({ name: 'MfaRequiredError', mfaToken: 'mfa-token' });
+      expect(sessions.start).not.toHaveBeenCalled();
+      expect(events.record).toHaveBeenCalledWith('auth.signin.mfa_required', { userId: user.id, ip: meta.ip });
     });
 
     it('does the same argon2 work for an unknown address and answers the same', async () => {

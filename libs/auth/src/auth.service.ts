@@ -16,6 +16,8 @@ import {
   WrongCurrentPasswordError,
 } from './auth.errors';
 import { clientSource } from './client-source.util';
+import { MfaFactor, type MfaProof } from './mfa/mfa-factor.service';
+import { InvalidMfaCodeError, InvalidMfaTokenError, MfaRequiredError } from './mfa/mfa.errors';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
 import { RateLimits } from './rate-limits.service';
@@ -70,6 +72,7 @@ export class AuthService {
     private readonly outbox: OutboxService,
     private readonly limits: RateLimits,
     private readonly events: SecurityEvents,
+    private readonly mfa: MfaFactor,
     private readonly activity: AccountActivityService,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
@@ -146,22 +149,50 @@ export class AuthService {
    * here, so whatever a sign-in must pass besides (a second factor) is decided in one place.
    */
   async signInAs(user: User, meta: SessionMeta, rehashed?: string): Promise<SignedIn> {
-    // One unit of work: the new session (and anything recorded with it) commits together.
-    let started: { session: Session; refreshToken: string };
-    try {
-      started = await this.em.transactional((em) => {
+    if (user.mfaEnabledAt) {
+      // The first factor held: no session yet, only a challenge for the second (MfaRequiredError).
+      const mfaToken = await this.em.transactional((em) => {
         if (rehashed !== undefined) user.passwordHash = rehashed;
-        this.activity.record(em, user.id, 'signin.succeeded', meta);
-        return this.sessions.start(em, user, meta);
+        return this.mfa.issueChallenge(em, user.id);
+      });
+      this.events.record('auth.signin.mfa_required', { userId: user.id, ip: meta.ip });
+      throw new MfaRequiredError(mfaToken);
+    }
+    return this.openSession(user, meta, () => {
+      if (rehashed !== undefined) user.passwordHash = rehashed;
+    });
+  }
+
+  /**
+   * The second step of a sign-in that signInAs answered with MfaRequiredError: the challenge's
+   * token and a TOTP code or a recovery code. Each call counts one of the challenge's 5 attempts
+   * (committed before the code is looked at); a wrong code also counts against the account's limit
+   * and is recorded in its activity. The challenge, the code and the new session commit together,
+   * so a code that signs in once never signs in again. Throws InvalidMfaTokenError,
+   * InvalidMfaCodeError or TooManyRequestsError.
+   */
+  async completeMfaSignIn(mfaToken: string, proof: MfaProof, meta: SessionMeta): Promise<SignedIn> {
+    const challenge = await this.mfa.attemptChallenge(this.em, mfaToken);
+    try {
+      return await this.mfa.guardCodes(challenge.userId, async () => {
+        const user = await this.em.findOne(User, challenge.userId);
+        if (!user?.mfaEnabledAt) throw new InvalidMfaTokenError();
+        return this.openSession(user, meta, async (em) => {
+          // The account row held: MFA turned off (or a new password set) meanwhile cannot race this.
+          const fresh = await em.getRepository(User).findByIdLocked(user.id);
+          if (!fresh?.mfaEnabledAt) throw new InvalidMfaTokenError();
+          await this.mfa.spendChallenge(em, challenge.id);
+          const spent = await this.mfa.spendProof(em, user.id, proof, meta);
+          if (spent.kind === 'recovery') this.outbox.record(em, 'mfa.recovery-code-used', () => ({ ...recipient(fresh), remaining: spent.remaining }));
+        });
       });
     } catch (error) {
-      // The account was deleted while its password was being verified: there is no one to sign in.
-      if (error instanceof ForeignKeyConstraintViolationException) throw new InvalidCredentialsError();
+      if (error instanceof InvalidMfaCodeError) {
+        this.events.record('auth.signin.mfa_failed', { userId: challenge.userId, ip: meta.ip });
+        await this.em.transactional(async (em) => this.activity.record(em, challenge.userId, 'signin.mfa_failed', meta));
+      }
       throw error;
     }
-    const { session, refreshToken } = started;
-    this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: session.id, ip: meta.ip });
-    return this.signedIn(user, session, refreshToken);
   }
 
   async refresh(refreshToken: string, meta: SessionMeta): Promise<SignedIn> {
@@ -274,6 +305,8 @@ export class AuthService {
       await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.EmailChange);
       await this.sessions.revokeAll(em, user.id);
       this.activity.record(em, user.id, 'password.reset', meta);
+      // MFA stays on (SPEC §11); a sign-in that was waiting for its code must start over.
+      await this.mfa.voidChallenges(em, user.id);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(user), via: 'reset' as const }));
     });
     // A throttled owner recovers through the emailed link: the reset lifts the sign-in limits
@@ -304,6 +337,7 @@ export class AuthService {
       await this.tokens.revokeOutstanding(em, fresh.id, TokenPurpose.EmailChange);
       await this.sessions.revokeAll(em, fresh.id, principal.sessionId);
       this.activity.record(em, fresh.id, 'password.changed', meta);
+      await this.mfa.voidChallenges(em, fresh.id);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(fresh), via: 'change' as const }));
     });
     this.events.record('auth.password.changed', { userId: user.id, via: 'change', sessionId: principal.sessionId });
@@ -410,6 +444,28 @@ export class AuthService {
       confirmationToken: seal(token),
       choosePassword: true,
     }));
+  }
+
+  /**
+   * Opens the session of a sign-in that passed every factor, in one unit of work with `before`
+   * (which may refuse it): the session and anything recorded with it commit together.
+   */
+  private async openSession(user: User, meta: SessionMeta, before: (em: EntityManager) => void | Promise<void>): Promise<SignedIn> {
+    let started: { session: Session; refreshToken: string };
+    try {
+      started = await this.em.transactional(async (em) => {
+        await before(em);
+        this.activity.record(em, user.id, 'signin.succeeded', meta);
+        return this.sessions.start(em, user, meta);
+      });
+    } catch (error) {
+      // The account was deleted while its first factor was being checked: there is no one to sign in.
+      if (error instanceof ForeignKeyConstraintViolationException) throw new InvalidCredentialsError();
+      throw error;
+    }
+    const { session, refreshToken } = started;
+    this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: session.id, ip: meta.ip });
+    return this.signedIn(user, session, refreshToken);
   }
 
   private signedIn(user: User, session: Session, refreshToken: string): SignedIn {

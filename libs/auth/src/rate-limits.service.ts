@@ -23,6 +23,8 @@ const LIMITS = {
   tokenGuessPerIp: { value: 'tokenGuessPerIp', perIp: true },
   /** Email change requests per account. */
   emailChangePerAccount: { value: 'emailChangePerAccount', perIp: false },
+  /** Wrong MFA codes per account (sign-in's second step and the MFA settings). */
+  mfaPerAccount: { value: 'mfaPerAccount', perIp: false },
 } as const satisfies Record<string, { value: ConfiguredLimit; perIp: boolean }>;
 
 export type LimitName = keyof typeof LIMITS;

@@ -4,6 +4,10 @@ export type SecurityEvent =
   | 'auth.signin.succeeded'
   | 'auth.signin.failed'
   | 'auth.signin.unconfirmed'
+  | 'auth.signin.mfa_required'
+  | 'auth.signin.mfa_failed'
+  | 'auth.mfa.enabled'
+  | 'auth.mfa.disabled'
   | 'auth.refresh.reused'
   | 'auth.browser.reused'
   | 'auth.password.changed'
@@ -20,7 +24,7 @@ export type SecurityEventFields = Record<string, string | number | boolean | nul
 /** Told of every security event after it is logged (the API counts them as metrics). */
 export type SecurityEventObserver = (event: SecurityEvent, fields: SecurityEventFields) => void;
 
-const WARNINGS: ReadonlySet<SecurityEvent> = new Set(['auth.signin.failed', 'auth.refresh.reused', 'auth.browser.reused', 'auth.mail.capped', 'security.throttled']);
+const WARNINGS: ReadonlySet<SecurityEvent> = new Set(['auth.signin.failed', 'auth.signin.mfa_failed', 'auth.refresh.reused', 'auth.browser.reused', 'auth.mail.capped', 'security.throttled']);
 
 /**
  * Structured security events. Fields are logged as an object, so user-supplied values are

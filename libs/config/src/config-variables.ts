@@ -54,6 +54,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'RATE_LIMIT_MAIL_PER_ADDRESS', default: '3/1h', processes: api, description: 'emails triggered per address (register, forgot, resend)' },
   { name: 'RATE_LIMIT_TOKEN_GUESS_PER_IP', default: '20/15m', processes: api, description: 'invalid confirmation or reset tokens per client IP' },
   { name: 'RATE_LIMIT_EMAIL_CHANGE_PER_ACCOUNT', default: '3/1h', processes: api, description: 'email change requests per account' },
+  { name: 'RATE_LIMIT_MFA_PER_ACCOUNT', default: '10/15m', processes: api, description: 'wrong MFA codes (TOTP or recovery) per account' },
 
   { name: 'ADMIN_USERNAME', default: null, processes: api, description: 'queue dashboard user; the dashboard exists only with ADMIN_PASSWORD' },
   { name: 'ADMIN_PASSWORD', default: null, processes: api, description: 'queue dashboard password; at least 12 characters in production' },
@@ -61,6 +62,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'REDIS_URL', default: 'redis://localhost:6379', processes: both, description: 'BullMQ and the rate limits' },
   { name: 'QUEUE_PREFIX', default: 'accounts', processes: both, description: 'BullMQ key prefix; `{accounts}` on Redis Cluster' },
   { name: 'PAYLOAD_KEY', default: null, processes: both, description: '32 bytes, base64, shared by the API and every worker; seals tokens inside events' },
+  { name: 'MFA_KEY', default: null, processes: api, description: '32 bytes, base64; encrypts TOTP secrets at rest and keys the recovery-code digests; required in production' },
   { name: 'MAIL_ATTEMPTS', default: '10', processes: api, description: 'attempts per email before it is kept as failed' },
   { name: 'OUTBOX_RETENTION', default: '7d', processes: api, description: 'published outbox events are deleted once older than this' },
 

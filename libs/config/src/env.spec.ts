@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { adminConfig } from './admin.config';
 import { authConfig } from './auth.config';
 import { ConfigError, developmentKey, Env, redactUrl } from './env';
+import { mfaConfig } from './mfa.config';
 import { payloadConfig } from './payload.config';
 import { PUBLISHED_SECRETS } from './published-secrets';
 import { rateLimitConfig } from './rate-limit.config';
@@ -85,6 +86,7 @@ describe('secrets published in the repository', () => {
     for (const value of PUBLISHED_SECRETS) {
       expect(() => load(authConfig, { JWT_SECRET: value })).toThrow(/^JWT_SECRET holds a value published in this repository/);
       expect(() => load(payloadConfig, { PAYLOAD_KEY: value })).toThrow(/^PAYLOAD_KEY holds a value published in this repository/);
+      expect(() => load(mfaConfig, { MFA_KEY: value })).toThrow(/^MFA_KEY holds a value published in this repository/);
       expect(() => load(adminConfig, { ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: value })).toThrow(/^ADMIN_PASSWORD holds a value published in this repository/);
     }
     expect(() => load(authConfig, { JWT_SECRET: 'test-only jwt secret, at least thirty-two bytes long' })).toThrow(
@@ -98,6 +100,16 @@ describe('secrets published in the repository', () => {
     expect(() => load(payloadConfig, { PAYLOAD_KEY: Buffer.alloc(32, 7).toString('base64').replace(/=+$/, '') })).toThrow(/^PAYLOAD_KEY holds a value published/);
     expect(() => load(payloadConfig, { PAYLOAD_KEY: 'Y29tcG9zZS1leGFtcGxlLXBheWxvYWQta2V5LTMyYiE' })).toThrow(/^PAYLOAD_KEY (holds a value published|still holds a placeholder)/);
     expect(() => load(authConfig, { JWT_SECRET: 'compose-example-jwt-secret-for-local-use-only-0123456780' })).toThrow(/^JWT_SECRET still holds a placeholder/);
+    expect(() => load(mfaConfig, { MFA_KEY: developmentKey('mfa').toString('base64') })).toThrow(/^MFA_KEY holds a value published in this repository/);
+    expect(() => load(mfaConfig, { MFA_KEY: Buffer.alloc(32, 9).toString('base64').replace(/=+$/, '') })).toThrow(/^MFA_KEY holds a value published/);
+  });
+
+  it('requires MFA_KEY in production, 32 bytes of base64, and names it', () => {
+    expect(() => load(mfaConfig, {})).toThrow(/^MFA_KEY is required in production/);
+    expect(() => load(mfaConfig, { MFA_KEY: 'too-short' })).toThrow(/^MFA_KEY must be 32 bytes/);
+    expect(() => load(mfaConfig, { MFA_KEY: 'change-me-change-me-change-me-change-me-12=' })).toThrow(/^MFA_KEY still holds a placeholder/);
+    expect(load(mfaConfig, { MFA_KEY: strongKey }).key).toEqual(Buffer.alloc(32, 42));
+    expect(load(mfaConfig, { NODE_ENV: 'development' }).key).toEqual(developmentKey('mfa'));
   });
 
   it('accepts values of your own in production, and published ones outside production', () => {
@@ -113,7 +125,7 @@ describe('secrets published in the repository', () => {
     const docs = readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`);
     const files = ['README.md', ...docs, '.env.example', 'docker-compose.yml', 'test/support/test-env.ts'];
     const written = files.flatMap((file) =>
-      [...readFileSync(join(root, file), 'utf8').matchAll(/\b(?:JWT_SECRET|PAYLOAD_KEY|ADMIN_PASSWORD)\b['"`]?[ \t]*[:=][ \t]*['"`]?([^\s'"`]+(?: [^\s'"`]+)*)/g)]
+      [...readFileSync(join(root, file), 'utf8').matchAll(/\b(?:JWT_SECRET|PAYLOAD_KEY|MFA_KEY|ADMIN_PASSWORD)\b['"`]?[ \t]*[:=][ \t]*['"`]?([^\s'"`]+(?: [^\s'"`]+)*)/g)]
         .map((match) => match[1])
         // Interpolations and code are not values.
         .filter((value) => !/^(\$\{|Buffer\.|process\.|<)/.test(value)),

@@ -5,6 +5,7 @@ export { databaseConfig } from './database.config';
 export { httpConfig } from './http.config';
 export { mailConfig } from './mail.config';
 export { payloadConfig } from './payload.config';
+export { mfaConfig } from './mfa.config';
 export { queueConfig } from './queue.config';
 export { rateLimitConfig, type Limit } from './rate-limit.config';
 export { ConfigError, Env, redactUrl, type RuntimeEnv } from './env';

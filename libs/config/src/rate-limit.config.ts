@@ -38,5 +38,7 @@ export const rateLimitConfig = registerAs('rateLimit', () => {
     tokenGuessPerIp: limit(env, 'RATE_LIMIT_TOKEN_GUESS_PER_IP', '20/15m'),
     /** Email change requests per account (SPEC §10). */
     emailChangePerAccount: limit(env, 'RATE_LIMIT_EMAIL_CHANGE_PER_ACCOUNT', '3/1h'),
+    /** Wrong MFA codes (TOTP or recovery) per account, at sign-in and in the MFA settings. */
+    mfaPerAccount: limit(env, 'RATE_LIMIT_MFA_PER_ACCOUNT', '10/15m'),
   };
 });

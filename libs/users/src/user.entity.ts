@@ -26,6 +26,10 @@ export class User {
   @Property({ type: 'datetime', nullable: true })
   emailConfirmedAt: Date | null = null;
 
+  /** Set while a second factor (TOTP, SPEC §11) guards every sign-in; the factor lives in libs/auth. */
+  @Property({ type: 'datetime', nullable: true })
+  mfaEnabledAt: Date | null = null;
+
   @Property({ type: 'datetime' })
   createdAt: Date = new Date();
 
@@ -50,6 +54,7 @@ export interface UserView {
   email: string;
   name: string | null;
   emailConfirmed: boolean;
+  mfaEnabled: boolean;
   createdAt: string;
 }
 
@@ -59,6 +64,7 @@ export function toUserView(user: User): UserView {
     email: user.email,
     name: user.name,
     emailConfirmed: user.emailConfirmed,
+    mfaEnabled: user.mfaEnabledAt !== null,
     createdAt: user.createdAt.toISOString(),
   };
 }

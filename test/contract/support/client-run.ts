@@ -7,6 +7,8 @@ export interface ClientRunContext {
   passwords: [string, string, string];
   /** The token of the next password-reset email to `email`. */
   resetToken(email: string): Promise<string>;
+  /** The TOTP code of a base32 secret, `offsetSteps` 30-second steps from now (what an authenticator app shows). */
+  totpCode(secret: string, offsetSteps?: number): string;
 }
 
 /** One line per step, for the test to compare. */

@@ -60,9 +60,14 @@ export class AuthController {
   }
 
   @Post('login')
-  @ApiOperation({ summary: 'Sign in', description: 'Starts a session. Known and unknown addresses answer alike.' })
+  @ApiOperation({
+    summary: 'Sign in',
+    description:
+      'Starts a session. Known and unknown addresses answer alike. With MFA on, the right password answers 401 MFA_REQUIRED ' +
+      'with an `mfaToken` instead: finish at POST /api/v1/auth/login/mfa.',
+  })
   @ApiOkResponse({ type: SignedInResponse, description: 'Sent with Cache-Control: no-store' })
-  @ApiProblems(BODY_PROBLEMS, { 401: ['INVALID_CREDENTIALS'], 403: ['EMAIL_NOT_CONFIRMED'] })
+  @ApiProblems(BODY_PROBLEMS, { 401: ['INVALID_CREDENTIALS', 'MFA_REQUIRED'], 403: ['EMAIL_NOT_CONFIRMED'] })
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   login(@Body() body: LoginDto, @ClientMeta() meta: SessionMeta) {

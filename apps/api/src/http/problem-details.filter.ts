@@ -7,7 +7,13 @@ import {
   EmailNotConfirmedError,
   EmailTakenError,
   InvalidCredentialsError,
+  InvalidMfaCodeError,
+  InvalidMfaTokenError,
   InvalidRefreshTokenError,
+  MfaAlreadyEnabledError,
+  MfaNotEnabledError,
+  MfaRequiredError,
+  MfaSetupRequiredError,
   PasswordTooWeakError,
   SameEmailError,
   SessionNotFoundError,
@@ -32,6 +38,11 @@ const DOMAIN_ERRORS: Array<[ErrorClass, number, string, string]> = [
   [AuthenticationRequiredError, 401, 'UNAUTHENTICATED', 'Authentication required'],
   [SessionNotFoundError, 404, 'NOT_FOUND', 'Not found'],
   [TooManyRequestsError, 429, 'TOO_MANY_REQUESTS', 'Too many requests'],
+  [InvalidMfaTokenError, 401, 'INVALID_MFA_TOKEN', 'Invalid MFA token'],
+  [InvalidMfaCodeError, 400, 'INVALID_MFA_CODE', 'Invalid MFA code'],
+  [MfaAlreadyEnabledError, 409, 'MFA_ALREADY_ENABLED', 'MFA already enabled'],
+  [MfaNotEnabledError, 409, 'MFA_NOT_ENABLED', 'MFA not enabled'],
+  [MfaSetupRequiredError, 409, 'MFA_SETUP_REQUIRED', 'MFA setup required'],
   [MalformedJsonError, 400, 'MALFORMED_REQUEST', 'Malformed request'],
   [ForbiddenJsonKeyError, 400, 'FORBIDDEN_KEY', 'Forbidden key'],
 ];
@@ -64,6 +75,8 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof SameEmailError) {
     return problem(400, 'VALIDATION_FAILED', 'Validation failed', 'The request body is invalid', [{ field: 'newEmail', message: error.message }]);
   }
+  // The one problem with an extension member: the second step of the sign-in it asks for.
+  if (error instanceof MfaRequiredError) return { ...problem(401, 'MFA_REQUIRED', 'MFA required', error.message), mfaToken: error.mfaToken };
   for (const [type, status, code, title] of DOMAIN_ERRORS) {
     if (error instanceof type) return problem(status, code, title, error.message);
   }

@@ -6,6 +6,8 @@ export interface Problem {
   code: string;
   detail?: string;
   errors?: Array<{ field: string; message: string }>;
+  /** MFA_REQUIRED only: the token of the sign-in's second step. */
+  mfaToken?: string;
 }
 
 export function problem(status: number, code: string, title: string, detail?: string, errors?: Problem['errors']): Problem {

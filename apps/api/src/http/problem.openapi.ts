@@ -57,6 +57,38 @@ export const BODY_PROBLEMS = {
 type ProblemMap = Partial<Record<keyof typeof TITLES, readonly string[]>>;
 
 /**
+ * Extension members (RFC 9457 §3.2) some codes carry, always present with that code. A response
+ * whose codes include one is documented as a oneOf, so a generated client that narrows on `code`
+ * sees the member typed.
+ */
+const PROBLEM_EXTENSIONS: Record<string, Record<string, { type: 'string'; description: string }>> = {
+  MFA_REQUIRED: {
+    mfaToken: {
+      type: 'string',
+      description: 'Finishes the sign-in at POST /api/v1/auth/login/mfa with a code: single use, valid 5 minutes, at most 5 code attempts. Not an access or refresh token.',
+    },
+  },
+};
+
+/** The schema of one status's problem documents: the codes without extension members together, one part per code with them. */
+function problemSchema(status: number, codes: string[]) {
+  const part = (enumCodes: string[], extension: Record<string, unknown> = {}) => ({
+    allOf: [
+      { $ref: getSchemaPath(ProblemDocument) },
+      {
+        type: 'object',
+        required: ['status', 'code', ...Object.keys(extension)],
+        properties: { status: { type: 'integer', enum: [status] }, code: { type: 'string', enum: enumCodes }, ...extension },
+      },
+    ],
+  });
+  const plain = codes.filter((code) => !PROBLEM_EXTENSIONS[code]);
+  const extended = codes.filter((code) => PROBLEM_EXTENSIONS[code]);
+  if (extended.length === 0) return part(plain);
+  return { oneOf: [...(plain.length ? [part(plain)] : []), ...extended.map((code) => part([code], PROBLEM_EXTENSIONS[code]))] };
+}
+
+/**
  * Documents the problem documents an endpoint answers with, one response per status whose
  * description lists the codes (`ApiProblems({ 400: ['INVALID_TOKEN'], 429: ['TOO_MANY_REQUESTS'] })`).
  * Several maps are merged, codes of the same status joined. Each response narrows `status` and
@@ -75,16 +107,7 @@ export function ApiProblems(...maps: ProblemMap[]) {
       ApiResponse({
         status,
         description: `${TITLES[status] ?? 'Problem'}: ${codes.map((code) => `\`${code}\``).join(', ')}`,
-        content: {
-          'application/problem+json': {
-            schema: {
-              allOf: [
-                { $ref: getSchemaPath(ProblemDocument) },
-                { type: 'object', required: ['status', 'code'], properties: { status: { type: 'integer', enum: [status] }, code: { type: 'string', enum: codes } } },
-              ],
-            },
-          },
-        },
+        content: { 'application/problem+json': { schema: problemSchema(status, codes) } },
         ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } } } : {}),
       }),
     ),

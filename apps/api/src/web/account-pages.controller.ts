@@ -8,6 +8,7 @@ import {
   EmailTakenError,
   InvalidCredentialsError,
   InvalidRefreshTokenError,
+  MfaRequiredError,
   PasswordTooWeakError,
   SameEmailError,
   TooManyRequestsError,
@@ -24,6 +25,7 @@ import { activityInWords } from './activity-in-words';
 import { PageErrorsFilter } from './page-errors.filter';
 import { BrowserSessions } from './browser-sessions.service';
 import { FormGuard, SignedInFormGuard } from './form.guards';
+import { MfaSecondStepPage } from './mfa-second-step.page';
 import { NoStorePages } from './no-store-pages.interceptor';
 import { checkForm, field, retryDelayInWords, type FieldErrors, type Form } from './page-form.util';
 
@@ -48,6 +50,7 @@ export class AccountPagesController {
     private readonly browser: BrowserSessions,
     private readonly emailChange: EmailChangeService,
     private readonly activity: AccountActivityService,
+    private readonly mfaSecondStep: MfaSecondStepPage,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
@@ -69,6 +72,7 @@ export class AccountPagesController {
       await this.browser.start(reply, signedIn);
       return reply.status(303).redirect('/account');
     } catch (error) {
+      if (error instanceof MfaRequiredError) return this.mfaSecondStep.render(request, reply, error.mfaToken);
       if (error instanceof InvalidCredentialsError) return this.renderLogin(request, reply, 401, { email, error: `${error.message}.` });
       // The account was deleted between the sign-in and the browser taking over its session.
       if (error instanceof InvalidRefreshTokenError) return this.renderLogin(request, reply, 401, { email, error: `${new InvalidCredentialsError().message}.` });
@@ -234,7 +238,7 @@ export class AccountPagesController {
     const activity = await this.activity.page(current.user.id, { limit: RECENT_ACTIVITY_ROWS });
     return reply.status(status).view('account', {
       title: 'Your account',
-      user: { email: current.user.email, name: current.user.name, emailConfirmed: current.user.emailConfirmed },
+      user: { email: current.user.email, name: current.user.name, emailConfirmed: current.user.emailConfirmed, mfaEnabled: current.user.mfaEnabledAt !== null },
       sessions: sessions.map((s) => ({ ...s, lastUsed: s.lastUsedAt.slice(0, 16).replace('T', ' ') })),
       recentActivity: activity.items.map(activityInWords),
       csrf: this.browser.csrfToken(request, reply, current.session),

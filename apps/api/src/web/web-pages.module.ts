@@ -7,11 +7,13 @@ import { EmailChangePagesController } from './email-change-pages.controller';
 import { LinkPagesController } from './link-pages.controller';
 import { BrowserSessions } from './browser-sessions.service';
 import { FormGuard, SignedInFormGuard } from './form.guards';
+import { MfaPagesController } from './mfa-pages.controller';
+import { MfaSecondStepPage } from './mfa-second-step.page';
 
 /** The server-rendered pages (sign-in, registration, links from emails, the account page). */
 @Module({
   imports: [AuthModule, UsersModule],
-  controllers: [LinkPagesController, AccountPagesController, EmailChangePagesController, AccountLifecyclePagesController],
-  providers: [BrowserSessions, FormGuard, SignedInFormGuard],
+  controllers: [LinkPagesController, AccountPagesController, EmailChangePagesController, AccountLifecyclePagesController, MfaPagesController],
+  providers: [BrowserSessions, FormGuard, SignedInFormGuard, MfaSecondStepPage],
 })
 export class WebPagesModule {}

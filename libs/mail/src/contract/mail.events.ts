@@ -55,6 +55,10 @@ export const MAIL_EVENTS = {
   'email.changed': event<Recipient & { undoToken: SealedToken }>('The address of the account was changed; the old address can undo it.'),
   /** Sent after the account is gone: it carries the address and nothing else of the account (`name` is null). */
   'user.deleted': event<Recipient>('The account was deleted by its owner.'),
+  'mfa.enabled': event<Recipient>('Two-step sign-in (TOTP) was turned on. A notice: no code or secret.'),
+  'mfa.disabled': event<Recipient>('Two-step sign-in (TOTP) was turned off. A notice: no code or secret.'),
+  /** `remaining`: how many unused recovery codes the account still has. */
+  'mfa.recovery-code-used': event<Recipient & { remaining: number }>('A recovery code was used to sign in. A notice: no code.'),
 };
 
 export type MailEventName = keyof typeof MAIL_EVENTS;

@@ -26,6 +26,20 @@ describe('MailComposer', () => {
     expect(() => composer.compose('password.reset-requested', { ...recipient, userId: 'u2', resetToken }, 'event-1')).toThrow(PayloadSealError);
   });
 
+  it('sends the MFA notices with links under APP_URL, the remaining recovery codes counted, and no code', () => {
+    const enabled = composer.compose('mfa.enabled', { ...recipient }, 'e');
+    expect(enabled.subject).toBe('Two-step sign-in is on for your Accounts account');
+    expect(enabled.text).toContain('https://example.com/accounts/forgot-password');
+    const disabled = composer.compose('mfa.disabled', { ...recipient }, 'e');
+    expect(disabled.subject).toBe('Two-step sign-in is off for your Accounts account');
+    expect(disabled.html).toContain('href="https://example.com/accounts/account"');
+    const used = composer.compose('mfa.recovery-code-used', { ...recipient, remaining: 7 }, 'e');
+    expect(used.subject).toBe('A recovery code was used to sign in to Accounts');
+    expect(used.text).toContain('You have 7 unused recovery codes left');
+    const last = composer.compose('mfa.recovery-code-used', { ...recipient, remaining: 0 }, 'e');
+    expect(last.text).toContain('You have no unused recovery codes left');
+  });
+
   it('greets by name, and neutrally when the name is missing or blank', () => {
     const named = composer.compose('password.changed', { ...recipient, name: 'Ann', via: 'change' }, 'e');
     const blank = composer.compose('password.changed', { ...recipient, name: '  ', via: 'change' }, 'e');

@@ -62,6 +62,13 @@ export const COMPOSER_CASES: { [N in MailEventName]: EventContext<N> } = {
   'user.deleted': (_payload, _open, link) => ({
     registerUrl: link('/register'),
   }),
+  'mfa.enabled': (_payload, _open, link) => ({ accountUrl: link('/account'), forgotPasswordUrl: link('/forgot-password') }),
+  'mfa.disabled': (_payload, _open, link) => ({ accountUrl: link('/account'), forgotPasswordUrl: link('/forgot-password') }),
+  'mfa.recovery-code-used': (payload, _open, link) => ({
+    remaining: Number.isInteger(payload.remaining) && payload.remaining >= 0 ? payload.remaining : null,
+    accountUrl: link('/account'),
+    forgotPasswordUrl: link('/forgot-password'),
+  }),
 };
 
 /**

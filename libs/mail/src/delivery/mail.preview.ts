@@ -63,6 +63,12 @@ export const PREVIEW_SAMPLES: { [N in MailEventName]: Array<Sample<N>> } = {
   'email.change-attempted': [{ payload: () => ({ ...recipient }) }],
   'email.changed': [{ payload: (seal) => ({ ...recipient, undoToken: seal('sample-undo-token') }) }],
   'user.deleted': [{ payload: () => ({ ...recipient, name: null }) }],
+  'mfa.enabled': [{ payload: () => ({ ...recipient }) }],
+  'mfa.disabled': [{ payload: () => ({ ...recipient }) }],
+  'mfa.recovery-code-used': [
+    { payload: () => ({ ...recipient, remaining: 9 }) },
+    { variant: 'last', payload: () => ({ ...recipient, remaining: 0 }) },
+  ],
 };
 
 /**

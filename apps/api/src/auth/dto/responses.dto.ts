@@ -14,6 +14,9 @@ export class UserView {
   @ApiProperty()
   emailConfirmed: boolean;
 
+  @ApiProperty({ description: 'Whether sign-in asks for a second factor (TOTP)' })
+  mfaEnabled: boolean;
+
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
 }

@@ -4,12 +4,14 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { withinDeadline } from '@accounts/config';
 import { SecurityEvents, type LimitName, type SecurityEvent, type SecurityEventFields } from '@accounts/auth';
 
-const LIMITS: LimitName[] = ['loginPerAccount', 'authPerIp', 'mailPerAddress', 'tokenGuessPerIp', 'currentPasswordPerAccount'];
-const SIGN_IN_OUTCOMES = ['success', 'invalid_credentials', 'unconfirmed', 'throttled'] as const;
+const LIMITS: LimitName[] = ['loginPerAccount', 'authPerIp', 'mailPerAddress', 'tokenGuessPerIp', 'currentPasswordPerAccount', 'mfaPerAccount'];
+const SIGN_IN_OUTCOMES = ['success', 'invalid_credentials', 'unconfirmed', 'throttled', 'mfa_required', 'invalid_mfa_code'] as const;
 const SIGN_IN_EVENTS: Partial<Record<SecurityEvent, (typeof SIGN_IN_OUTCOMES)[number]>> = {
   'auth.signin.succeeded': 'success',
   'auth.signin.failed': 'invalid_credentials',
   'auth.signin.unconfirmed': 'unconfirmed',
+  'auth.signin.mfa_required': 'mfa_required',
+  'auth.signin.mfa_failed': 'invalid_mfa_code',
 };
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 

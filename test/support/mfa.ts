@@ -1,0 +1,30 @@
+import { signIn, type Account, type Session } from './security';
+import type { Stack } from './stack';
+import { totpCode } from './totp';
+
+/** An account with MFA on: its secret and recovery codes, and the session that turned it on. */
+export interface MfaAccount {
+  secret: string;
+  recoveryCodes: string[];
+  session: Session;
+}
+
+/**
+ * Turns MFA on through the API: setup with the password, then enable with a code of the secret
+ * (`offsetSteps` from now, as oathtool and otpauth agree). That code's step counts as used.
+ */
+export async function enableMfa(stack: Stack, account: Account, offsetSteps = 0): Promise<MfaAccount> {
+  const session = await signIn(stack, account.email, account.password);
+  const setup = await stack.api.post('/auth/mfa/totp/setup', { currentPassword: account.password }, session.accessToken);
+  if (setup.status !== 200) throw new Error(`setup: ${setup.status} ${JSON.stringify(setup.body)}`);
+  const enabled = await stack.api.post('/auth/mfa/totp/enable', { code: totpCode(setup.body.secret, offsetSteps) }, session.accessToken);
+  if (enabled.status !== 200) throw new Error(`enable: ${enabled.status} ${JSON.stringify(enabled.body)}`);
+  return { secret: setup.body.secret, recoveryCodes: enabled.body.recoveryCodes, session };
+}
+
+/** The first step of a sign-in of an MFA account: its mfaToken. */
+export async function mfaTokenFor(stack: Stack, account: Account): Promise<string> {
+  const login = await stack.api.post('/auth/login', { email: account.email, password: account.password });
+  if (login.status !== 401 || login.body.code !== 'MFA_REQUIRED') throw new Error(`login: ${login.status} ${JSON.stringify(login.body)}`);
+  return login.body.mfaToken;
+}
