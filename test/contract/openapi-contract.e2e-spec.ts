@@ -154,7 +154,7 @@ describe('contract: the API as a generated client sees it', () => {
       'login MFA_REQUIRED, INVALID_MFA_CODE, then signed in with MFA',
       'renewed 10, disable 204',
       'rename cleared, empty VALIDATION_FAILED',
-      'activity signin.succeeded, sessions.revoked_all, older some, limit 0 VALIDATION_FAILED',
+      'activity signin.succeeded, mfa.disabled, older some, limit 0 VALIDATION_FAILED',
       'export same address, with sessions',
       'delete with an old password INVALID_CREDENTIALS',
       'delete 204, then UNAUTHENTICATED',
