@@ -10,7 +10,11 @@ import { AccessTokenService } from './access-token.service';
 import { AuthService } from './auth.service';
 import { BrowserCredential } from './browser-credential.entity';
 import { BrowserCredentialsService } from './browser-credentials.service';
+import { IdentitiesService } from './identities.service';
+import { Identity } from './identity.entity';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { OidcClient } from './oidc-client.service';
+import { OidcSignInService } from './oidc-sign-in.service';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
 import { PasswordStrengthEstimator } from './password-strength.estimator';
@@ -26,7 +30,7 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
     UsersModule,
     TokensModule,
     MailQueueModule,
-    MikroOrmModule.forFeature([Session, RefreshToken, BrowserCredential]),
+    MikroOrmModule.forFeature([Session, RefreshToken, BrowserCredential, Identity]),
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
       useFactory: (auth: ConfigType<typeof authConfig>) => ({
@@ -49,7 +53,22 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
     RateLimits,
     SecurityEvents,
     UnconfirmedAccountsCleaner,
+    OidcClient,
+    IdentitiesService,
+    OidcSignInService,
   ],
-  exports: [AuthService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
+  exports: [
+    AuthService,
+    SessionsService,
+    BrowserCredentialsService,
+    AccessTokenService,
+    JwtAuthGuard,
+    RateLimits,
+    SecurityEvents,
+    UnconfirmedAccountsCleaner,
+    OidcClient,
+    IdentitiesService,
+    OidcSignInService,
+  ],
 })
 export class AuthModule {}

@@ -40,7 +40,7 @@ describe('AuthService', () => {
       const { auth, tx, hasher, limits, sessions } = build({ existing: user });
       hasher.verify.mockResolvedValue(true);
       const signedIn = await auth.login('ann@example.com', 'right password', meta);
-      expect(sessions.start).toHaveBeenCalledWith(tx, user, meta);
+      expect(sessions.start).toHaveBeenCalledWith(tx, user, meta, 'password');
       expect(limits.giveBack).toHaveBeenCalledWith('loginPerAccount', 'ann@example.com');
       expect(signedIn).toMatchObject({ accessToken: 'access', refreshToken: 'refresh', tokenType: 'Bearer', user: { email: 'ann@example.com' } });
     });
@@ -59,6 +59,15 @@ describe('AuthService', () => {
       const { auth, hasher } = build({ existing: null });
       await expect(auth.login('nobody@example.com', 'whatever', meta)).rejects.toBeInstanceOf(InvalidCredentialsError);
       expect(hasher.verifyDummy).toHaveBeenCalledWith('whatever');
+    });
+
+    it('answers an account without a password (made through a provider) like a wrong password, with the same argon2 work', async () => {
+      const { auth, hasher, limits, sessions } = build({ existing: new User('ann@example.com', null) });
+      await expect(auth.login('ann@example.com', 'anything at all', meta)).rejects.toBeInstanceOf(InvalidCredentialsError);
+      expect(hasher.verifyDummy).toHaveBeenCalledWith('anything at all');
+      expect(hasher.verify).not.toHaveBeenCalled();
+      expect(limits.giveBack).not.toHaveBeenCalled();
+      expect(sessions.start).not.toHaveBeenCalled();
     });
   });
 

@@ -21,7 +21,8 @@ import { PasswordPolicy } from './password.policy';
 import { RateLimits } from './rate-limits.service';
 import { SecurityEvents } from './security-events.service';
 import type { SessionMeta } from './session-meta.util';
-import type { Session } from './session.entity';
+import { ReauthenticationRequiredError } from './oidc.errors';
+import { Session, type SignInMethod } from './session.entity';
 import { SessionsService, type SessionView } from './sessions.service';
 
 export interface Registration {
@@ -37,6 +38,9 @@ export type RegistrationOutcome = { user: UserView } | { status: 'confirmation_r
  * Which password a resent confirmation link carries: none for an anonymous request (whoever reads
  * the inbox chooses one when confirming), the account's current one for its signed-in owner.
  */
+
+/** How recent a provider sign-in must be to stand in for a password (SPEC §12). */
+export const REAUTHENTICATION_WINDOW_MS = 5 * 60 * 1000;
 
 export interface SignedIn {
   accessToken: string;
@@ -121,7 +125,8 @@ export class AuthService {
     const user = await this.em.getRepository(User).findByEmail(email);
     const key = await this.signInKey(account, user, meta.ip);
     await this.limits.consume('loginPerAccount', key);
-    const valid = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
+    // An account without a password (created through a provider) costs what a wrong password costs.
+    const valid = user?.passwordHash ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
     if (!user || !valid) {
       this.events.record('auth.signin.failed', { email: maskEmail(account), ip: meta.ip, knownAccount: Boolean(user) });
       throw new InvalidCredentialsError();
@@ -132,7 +137,7 @@ export class AuthService {
       throw new EmailNotConfirmedError();
     }
     // Hashed before the transaction opens: argon2 must not hold a connection.
-    const rehashed = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(password) : undefined;
+    const rehashed = this.hasher.needsRehash(user.passwordHash!) ? await this.hasher.hash(password) : undefined;
     return this.signInAs(user, meta, rehashed);
   }
 
@@ -140,12 +145,14 @@ export class AuthService {
    * Opens a session for a user whom a first factor has just proven (a password, or an identity
    * provider), storing `rehashed` as the password hash when given. Every way of signing in ends
    * here, so whatever a sign-in must pass besides (a second factor) is decided in one place.
+   * `method` is remembered by the session, with the time, for re-authentication
+   * (assertRecentAuthentication).
    */
-  async signInAs(user: User, meta: SessionMeta, rehashed?: string): Promise<SignedIn> {
+  async signInAs(user: User, meta: SessionMeta, rehashed?: string, method: SignInMethod = 'password'): Promise<SignedIn> {
     // One unit of work: the new session (and anything recorded with it) commits together.
     const { session, refreshToken } = await this.em.transactional((em) => {
       if (rehashed !== undefined) user.passwordHash = rehashed;
-      return this.sessions.start(em, user, meta);
+      return this.sessions.start(em, user, meta, method);
     });
     this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: session.id, ip: meta.ip });
     return this.signedIn(user, session, refreshToken);
@@ -187,7 +194,7 @@ export class AuthService {
     let chosenHash: string | null = null;
     if (password !== undefined) {
       this.policy.assertAcceptable(password, holder);
-      keepsCurrent = await this.hasher.verify(currentHash, password);
+      keepsCurrent = currentHash !== null && (await this.hasher.verify(currentHash, password));
       chosenHash = await this.hasher.hash(password);
     }
     return this.em.transactional(async (em) => {
@@ -298,10 +305,34 @@ export class AuthService {
       'currentPasswordPerAccount',
       user.id,
       async () => {
-        if (!(await this.hasher.verify(user.passwordHash, password))) throw new WrongCurrentPasswordError();
+        // An account without a password has none to match (it proves itself by a provider sign-in).
+        const valid = user.passwordHash ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
+        if (!valid) throw new WrongCurrentPasswordError();
       },
       (error) => error instanceof WrongCurrentPasswordError,
     );
+  }
+
+  /**
+   * The one re-authentication check for sensitive changes of a signed-in user (SPEC §10-§12),
+   * wherever the API asks for `currentPassword`:
+   * - an account with a password must give it (`password`; missing counts as wrong): see
+   *   assertCurrentPassword (WrongCurrentPasswordError, TooManyRequestsError);
+   * - an account without one (created through an identity provider) proves itself instead by the
+   *   session it calls from: opened by a sign-in through a provider within the last 5 minutes,
+   *   else ReauthenticationRequiredError (the client sends the user through the provider again).
+   * Returns the user, as read for the check.
+   */
+  async assertRecentAuthentication(principal: Principal, password?: string): Promise<User> {
+    const user = await this.em.findOneOrFail(User, principal.userId);
+    if (user.passwordHash !== null) {
+      await this.assertCurrentPassword(user, password ?? '');
+      return user;
+    }
+    const session = await this.em.findOne(Session, { id: principal.sessionId, user: principal.userId });
+    const fresh = session?.signInMethod === 'provider' && Date.now() - session.signedInAt.getTime() <= REAUTHENTICATION_WINDOW_MS;
+    if (!fresh) throw new ReauthenticationRequiredError();
+    return user;
   }
 
   /** The caller's live sessions, most recently used first. */

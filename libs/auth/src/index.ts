@@ -1,5 +1,5 @@
 export { AuthModule } from './auth.module';
-export { AuthService, type Registration, type RegistrationOutcome, type SignedIn } from './auth.service';
+export { AuthService, REAUTHENTICATION_WINDOW_MS, type Registration, type RegistrationOutcome, type SignedIn } from './auth.service';
 export { SessionsService, type SessionView } from './sessions.service';
 export { BrowserCredentialsService, type BrowserSession } from './browser-credentials.service';
 export { AccessTokenService, type Principal } from './access-token.service';
@@ -9,5 +9,10 @@ export type { SessionMeta } from './session-meta.util';
 export * from './auth.errors';
 export { RateLimits, type LimitName } from './rate-limits.service';
 export { SecurityEvents, type SecurityEvent, type SecurityEventFields, type SecurityEventObserver } from './security-events.service';
-export { Session } from './session.entity';
+export { Session, type SignInMethod } from './session.entity';
 export { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
+export { OidcClient, type ProviderClaims } from './oidc-client.service';
+export { IdentitiesService, type IdentityView, type JoinedAccount } from './identities.service';
+export { OIDC_FLOW_TTL_SECONDS, OidcSignInService, type ApiConsumerRequest, type FinishedSignIn, type StartedSignIn } from './oidc-sign-in.service';
+export { Identity } from './identity.entity';
+export * from './oidc.errors';

@@ -9,6 +9,9 @@ export type SecurityEvent =
   | 'auth.password.changed'
   | 'auth.session.revoked'
   | 'auth.mail.capped'
+  | 'auth.oidc.linked'
+  | 'auth.oidc.unlinked'
+  | 'auth.oidc.failed'
   | 'security.throttled';
 
 export type SecurityEventFields = Record<string, string | number | boolean | null | undefined>;
@@ -16,7 +19,7 @@ export type SecurityEventFields = Record<string, string | number | boolean | nul
 /** Told of every security event after it is logged (the API counts them as metrics). */
 export type SecurityEventObserver = (event: SecurityEvent, fields: SecurityEventFields) => void;
 
-const WARNINGS: ReadonlySet<SecurityEvent> = new Set(['auth.signin.failed', 'auth.refresh.reused', 'auth.browser.reused', 'auth.mail.capped', 'security.throttled']);
+const WARNINGS: ReadonlySet<SecurityEvent> = new Set(['auth.signin.failed', 'auth.refresh.reused', 'auth.browser.reused', 'auth.mail.capped', 'auth.oidc.failed', 'security.throttled']);
 
 /**
  * Structured security events. Fields are logged as an object, so user-supplied values are

@@ -6,8 +6,14 @@ import {
   ConfirmationPasswordError,
   EmailNotConfirmedError,
   EmailTakenError,
+  IdentityNotFoundError,
   InvalidCredentialsError,
   InvalidRefreshTokenError,
+  LastSignInMethodError,
+  OidcProviderUnavailableError,
+  ReauthenticationRequiredError,
+  RedirectUriNotAllowedError,
+  UnknownOidcProviderError,
   PasswordTooWeakError,
   SessionNotFoundError,
   TooManyRequestsError,
@@ -31,6 +37,12 @@ const DOMAIN_ERRORS: Array<[ErrorClass, number, string, string]> = [
   [AuthenticationRequiredError, 401, 'UNAUTHENTICATED', 'Authentication required'],
   [SessionNotFoundError, 404, 'NOT_FOUND', 'Not found'],
   [TooManyRequestsError, 429, 'TOO_MANY_REQUESTS', 'Too many requests'],
+  [ReauthenticationRequiredError, 401, 'REAUTHENTICATION_REQUIRED', 'Re-authentication required'],
+  [UnknownOidcProviderError, 404, 'NOT_FOUND', 'Not found'],
+  [IdentityNotFoundError, 404, 'NOT_FOUND', 'Not found'],
+  [RedirectUriNotAllowedError, 400, 'REDIRECT_URI_NOT_ALLOWED', 'Redirect URI not allowed'],
+  [LastSignInMethodError, 409, 'LAST_SIGN_IN_METHOD', 'Last sign-in method'],
+  [OidcProviderUnavailableError, 503, 'PROVIDER_UNAVAILABLE', 'Identity provider unavailable'],
   [MalformedJsonError, 400, 'MALFORMED_REQUEST', 'Malformed request'],
   [ForbiddenJsonKeyError, 400, 'FORBIDDEN_KEY', 'Forbidden key'],
 ];
@@ -87,7 +99,8 @@ export const RETRY_AFTER_UNAVAILABLE_SECONDS = 5;
  * one warning from a fixed list, anything else through describeForLog.
  */
 export function logServerFailure(logger: Logger, error: unknown, status: number): void {
-  if (status === 503) logger.warn(`Dependency unavailable: PostgreSQL (${databaseUnavailableReason(error) ?? 'unknown'})`);
+  if (error instanceof OidcProviderUnavailableError) logger.warn('Dependency unavailable: identity provider');
+  else if (status === 503) logger.warn(`Dependency unavailable: PostgreSQL (${databaseUnavailableReason(error) ?? 'unknown'})`);
   else if (status >= 500) logger.error(describeForLog(error));
 }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
@@ -7,7 +7,11 @@ import {
   AuthService,
   EmailNotConfirmedError,
   EmailTakenError,
+  IdentitiesService,
+  IdentityNotFoundError,
   InvalidCredentialsError,
+  LastSignInMethodError,
+  OidcClient,
   PasswordTooWeakError,
   TooManyRequestsError,
   type BrowserSession,
@@ -51,6 +55,8 @@ export class AccountPagesController {
     private readonly auth: AuthService,
     private readonly browser: BrowserSessions,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+    private readonly oidc: OidcClient,
+    private readonly identities: IdentitiesService,
   ) {}
 
   @Get('login')
@@ -114,12 +120,13 @@ export class AccountPagesController {
   async accountPage(
     @Query('changed') changed: unknown,
     @Query('sent') sent: unknown,
+    @Query('unlinked') unlinked: unknown,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
-    return this.renderAccount(request, reply, current, 200, { passwordChanged: changed === '1', confirmationSent: sent === '1' });
+    return this.renderAccount(request, reply, current, 200, { passwordChanged: changed === '1', confirmationSent: sent === '1', identityUnlinked: unlinked === '1' });
   }
 
   /**
@@ -163,6 +170,24 @@ export class AccountPagesController {
     return reply.status(303).redirect('/account?changed=1');
   }
 
+  /** Unlinks one of the signed-in user's identities; never the last way to sign in (said in words). */
+  @Post('account/identities/:id/unlink')
+  @UseGuards(SignedInFormGuard)
+  @HttpCode(200)
+  async unlinkIdentity(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const current = await this.browser.current(request, reply);
+    if (!current) return reply.status(303).redirect('/login');
+    try {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) throw new IdentityNotFoundError();
+      await this.identities.unlink(current.user.id, id, clientMeta(request));
+    } catch (error) {
+      if (error instanceof LastSignInMethodError) return this.renderAccount(request, reply, current, 409, { identityError: error.message });
+      if (error instanceof IdentityNotFoundError) return this.renderAccount(request, reply, current, 404, { identityError: 'This sign-in is no longer linked to your account.' });
+      throw error;
+    }
+    return reply.status(303).redirect('/account?unlinked=1');
+  }
+
   @Post('account/sign-out-everywhere')
   @UseGuards(SignedInFormGuard)
   async signOutEverywhere(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
@@ -180,7 +205,7 @@ export class AccountPagesController {
   }
 
   private renderLogin(request: FastifyRequest, reply: FastifyReply, status: number, data: Record<string, unknown>) {
-    return reply.status(status).view('login', { title: 'Sign in', csrf: this.browser.csrfToken(request, reply), ...data });
+    return reply.status(status).view('login', { title: 'Sign in', csrf: this.browser.csrfToken(request, reply), providers: this.oidc.providers, ...data });
   }
 
   private renderRegister(request: FastifyRequest, reply: FastifyReply, status: number, data: Record<string, unknown>) {
@@ -188,6 +213,7 @@ export class AccountPagesController {
       title: 'Create your account',
       passwordMinLength: this.config.passwordMinLength,
       csrf: this.browser.csrfToken(request, reply),
+      providers: this.oidc.providers,
       ...data,
     });
   }
@@ -200,9 +226,11 @@ export class AccountPagesController {
     data: Record<string, unknown>,
   ) {
     const sessions = await this.auth.sessionsOf({ userId: current.user.id, sessionId: current.session.id });
+    const identities = await this.identities.list(current.user.id);
     return reply.status(status).view('account', {
       title: 'Your account',
-      user: { email: current.user.email, name: current.user.name, emailConfirmed: current.user.emailConfirmed },
+      user: { email: current.user.email, name: current.user.name, emailConfirmed: current.user.emailConfirmed, hasPassword: current.user.passwordHash !== null },
+      identities: identities.map((identity) => ({ ...identity, label: identity.provider?.label ?? identity.issuer, linked: identity.createdAt.slice(0, 10) })),
       sessions: sessions.map((s) => ({ ...s, lastUsed: s.lastUsedAt.slice(0, 16).replace('T', ' ') })),
       csrf: this.browser.csrfToken(request, reply, current.session),
       ...data,

@@ -4,6 +4,7 @@ import { Migration20261201000000_outbox_published_idx } from './Migration2026120
 import { Migration20261202000000_confirmation_password } from './Migration20261202000000_confirmation_password';
 import { Migration20261202000100_browser_credentials } from './Migration20261202000100_browser_credentials';
 import { Migration20261203000000_account_activity } from './Migration20261203000000_account_activity';
+import { Migration20261203000400_identities } from './Migration20261203000400_identities';
 
 /** Every migration, in order. Listed explicitly so the built apps carry them without globbing. */
 export const migrationsList: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202000000_confirmation_password', class: Migration20261202000000_confirmation_password },
   { name: 'Migration20261202000100_browser_credentials', class: Migration20261202000100_browser_credentials },
   { name: 'Migration20261203000000_account_activity', class: Migration20261203000000_account_activity },
+  { name: 'Migration20261203000400_identities', class: Migration20261203000400_identities },
 ];

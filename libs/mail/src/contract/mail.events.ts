@@ -45,6 +45,8 @@ export const MAIL_EVENTS = {
   ),
   'password.reset-requested': event<Recipient & { resetToken: SealedToken }>('A password reset link was asked for.'),
   'password.changed': event<Recipient & { via: 'reset' | 'change' }>('The password was changed, by a reset or by the user.'),
+  /** `provider`: the provider's label (OIDC_<ID>_LABEL) as the sign-in buttons show it. */
+  'identity.linked': event<Recipient & { provider: string }>('An identity at an external provider was linked to a confirmed account (SPEC §12).'),
 };
 
 export type MailEventName = keyof typeof MAIL_EVENTS;

@@ -59,6 +59,7 @@ export const PREVIEW_SAMPLES: { [N in MailEventName]: Array<Sample<N>> } = {
     { payload: () => ({ ...recipient, via: 'change' }) },
     { variant: 'reset', payload: () => ({ ...recipient, via: 'reset' }) },
   ],
+  'identity.linked': [{ payload: () => ({ ...recipient, provider: 'Google' }) }],
 };
 
 /**
