@@ -77,6 +77,23 @@ describe('sign-in with an OpenID Provider', () => {
     return browser.get((await toCallback(browser, who)).href);
   }
 
+  /** An API consumer's flow, through the provider and our callback to the app's redirect URI; returns its query. */
+  async function consumerFlow(who: TestAccount, redirectUri = APP_REDIRECT, state = 'app-state-1') {
+    await provider.next({ account: who });
+    const { stoppedAt } = await new MiniBrowser().follow(
+      `${base}/api/v1/auth/oidc/corp/authorize?${new URLSearchParams({ redirect_uri: redirectUri, state })}`,
+      (url) => url.startsWith(redirectUri),
+    );
+    return new URL(stoppedAt!).searchParams;
+  }
+
+  /** A consumer's flow and the exchange of its code: the login shape. */
+  async function apiSession(who: TestAccount) {
+    const exchanged = await stack.api.post('/auth/oidc/exchange', { code: (await consumerFlow(who)).get('code') });
+    expect(exchanged.status).toBe(200);
+    return exchanged.body as { accessToken: string; refreshToken: string; user: { id: string } };
+  }
+
   async function accountPage(browser: MiniBrowser) {
     const response = await browser.get(`${base}/account`);
     return { status: response.status, text: await response.text() };
@@ -101,10 +118,8 @@ describe('sign-in with an OpenID Provider', () => {
     it('creates a confirmed account without a password and signs the browser in on /account', async () => {
       const browser = new MiniBrowser();
       const who = account();
-      const authorization = new URL((await (async () => {
-        await provider.next({ account: who });
-        return (await browser.get(`${base}/auth/oidc/corp`)).headers.get('location')!;
-      })()));
+      await provider.next({ account: who });
+      const authorization = new URL((await browser.get(`${base}/auth/oidc/corp`)).headers.get('location')!);
       // The authorization code flow with PKCE S256, state and nonce.
       expect(Object.fromEntries(authorization.searchParams)).toMatchObject({
         response_type: 'code',
@@ -266,17 +281,6 @@ describe('sign-in with an OpenID Provider', () => {
       return { browser, response };
     }
 
-    /** Through the provider and our callback to the app's redirect URI; returns its query. */
-    async function consumerFlow(who: TestAccount, redirectUri = APP_REDIRECT, state = 'app-state-1') {
-      await provider.next({ account: who });
-      const browser = new MiniBrowser();
-      const { stoppedAt } = await browser.follow(
-        `${base}/api/v1/auth/oidc/corp/authorize?${new URLSearchParams({ redirect_uri: redirectUri, state })}`,
-        (url) => url.startsWith(redirectUri),
-      );
-      return new URL(stoppedAt!).searchParams;
-    }
-
     it('redirects to the app with a one-time code that exchanges for the login shape once', async () => {
       const who = account();
       const back = await consumerFlow(who);
@@ -297,6 +301,12 @@ describe('sign-in with an OpenID Provider', () => {
       expect(identities.body).toEqual([
         { id: expect.any(String), issuer: provider.issuer, provider: { id: 'corp', label: 'Corp SSO' }, email: who.email, createdAt: expect.any(String) },
       ]);
+    });
+
+    it('lets exactly one of ten parallel exchanges of a code succeed', async () => {
+      const code = (await consumerFlow(account())).get('code');
+      const answers = await Promise.all(Array.from({ length: 10 }, () => stack.api.post('/auth/oidc/exchange', { code })));
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, ...Array(9).fill(400)]);
     });
 
     it('works for a mobile app\'s private-use scheme', async () => {
@@ -353,15 +363,7 @@ describe('sign-in with an OpenID Provider', () => {
   describe('identities and re-authentication', () => {
     it('never unlinks the last way to sign in; with a password set, unlinking works', async () => {
       const who = account();
-      const back = await (async () => {
-        await provider.next({ account: who });
-        const { stoppedAt } = await new MiniBrowser().follow(
-          `${base}/api/v1/auth/oidc/corp/authorize?redirect_uri=${encodeURIComponent(APP_REDIRECT)}`,
-          (url) => url.startsWith(APP_REDIRECT),
-        );
-        return new URL(stoppedAt!).searchParams;
-      })();
-      const session = (await stack.api.post('/auth/oidc/exchange', { code: back.get('code') })).body;
+      const session = await apiSession(who);
       const [identity] = (await stack.api.get('/users/me/identities', session.accessToken)).body;
 
       expectProblem(await stack.api.delete(`/users/me/identities/${identity.id}`, session.accessToken), 409, 'LAST_SIGN_IN_METHOD');
@@ -418,12 +420,7 @@ describe('sign-in with an OpenID Provider', () => {
           RequestContext.create(em, () => service.assertRecentAuthentication(principal, password)),
       };
       const who = account();
-      await provider.next({ account: who });
-      const { stoppedAt } = await new MiniBrowser().follow(
-        `${base}/api/v1/auth/oidc/corp/authorize?redirect_uri=${encodeURIComponent(APP_REDIRECT)}`,
-        (url) => url.startsWith(APP_REDIRECT),
-      );
-      const session = (await stack.api.post('/auth/oidc/exchange', { code: new URL(stoppedAt!).searchParams.get('code') })).body;
+      const session = await apiSession(who);
       const [{ id: sessionId, user_id: userId }] = await stack.sql<{ id: string; user_id: string }>(
         'select s.id, s.user_id from sessions s join users u on u.id = s.user_id where u.email_canonical = ?',
         [who.email],
@@ -442,13 +439,7 @@ describe('sign-in with an OpenID Provider', () => {
     });
 
     it('refuses a password change for an account without a password (it sets one through forgot-password)', async () => {
-      const who = account();
-      await provider.next({ account: who });
-      const { stoppedAt } = await new MiniBrowser().follow(
-        `${base}/api/v1/auth/oidc/corp/authorize?redirect_uri=${encodeURIComponent(APP_REDIRECT)}`,
-        (url) => url.startsWith(APP_REDIRECT),
-      );
-      const session = (await stack.api.post('/auth/oidc/exchange', { code: new URL(stoppedAt!).searchParams.get('code') })).body;
+      const session = await apiSession(account());
       expectProblem(await stack.api.post('/auth/password/change', { currentPassword: strongPassword(), newPassword: strongPassword() }, session.accessToken), 400, 'INVALID_CREDENTIALS');
     });
   });
@@ -481,7 +472,21 @@ describe('sign-in with an OpenID Provider', () => {
         const page = await browser.get(callback.href);
         expect(page.status).toBe(503);
         expect(await page.text()).toContain('We cannot reach Corp SSO right now');
-        // The flow of an API consumer learns it on its redirect URI.
+      } finally {
+        await provider.hang(false);
+      }
+      // An API consumer's flow learns it on its redirect URI.
+      await provider.next({ account: account() });
+      const app = new MiniBrowser();
+      const { stoppedAt } = await app.follow(
+        `${base}/api/v1/auth/oidc/corp/authorize?${new URLSearchParams({ redirect_uri: APP_REDIRECT, state: 'h' })}`,
+        (url) => url.startsWith(callbackPrefix()),
+      );
+      await provider.hang(true);
+      try {
+        const answer = await app.get(stoppedAt!);
+        expect(answer.status).toBe(303);
+        expect(answer.headers.get('location')).toBe(`${APP_REDIRECT}?error=temporarily_unavailable&state=h`);
       } finally {
         await provider.hang(false);
       }

@@ -57,18 +57,6 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
     IdentitiesService,
     OidcSignInService,
   ],
-  exports: [
-    AuthService,
-    SessionsService,
-    BrowserCredentialsService,
-    AccessTokenService,
-    JwtAuthGuard,
-    RateLimits,
-    SecurityEvents,
-    UnconfirmedAccountsCleaner,
-    OidcClient,
-    IdentitiesService,
-    OidcSignInService,
-  ],
+  exports: [AuthService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner, OidcClient, IdentitiesService, OidcSignInService],
 })
 export class AuthModule {}

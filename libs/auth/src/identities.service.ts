@@ -26,6 +26,7 @@ export interface JoinedAccount {
   outcome: 'signed_in' | 'linked' | 'taken_over' | 'created';
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NAME_MAX = 100;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -144,6 +145,8 @@ export class IdentitiesService {
    * each leave the other as the last one and both succeed.
    */
   async unlink(userId: string, identityId: string, client: ClientMeta): Promise<void> {
+    // Any string may come from the URL; only a UUID can name an identity.
+    if (!UUID.test(identityId)) throw new IdentityNotFoundError();
     await this.em.transactional(async (em) => {
       const user = await em.getRepository(User).findByIdLocked(userId);
       const identity = user ? await em.findOne(Identity, { id: identityId, user: userId }) : null;

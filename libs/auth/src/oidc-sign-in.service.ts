@@ -113,6 +113,7 @@ export class OidcSignInService {
       const { user } = await this.identities.join(claims, provider.label, meta);
       if (flow.redirect_uri === null) return { signedIn: await this.auth.signInAs(user, meta, undefined, 'provider') };
       const code = generateSecretToken();
+      await this.em.getConnection().execute('delete from oidc_exchange_codes where expires_at < now()');
       await this.em.getConnection().execute(
         `insert into oidc_exchange_codes (code_hash, user_id, provider, redirect_uri, expires_at)
          values (?, ?, ?, ?, now() + interval '${EXCHANGE_CODE_TTL}')`,

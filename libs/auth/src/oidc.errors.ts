@@ -51,7 +51,7 @@ export class RedirectUriNotAllowedError extends Error {
 export class LastSignInMethodError extends Error {
   override readonly name = 'LastSignInMethodError';
   constructor() {
-    super('This is the last way to sign in to the account; set a password (forgot-password) or link another identity first');
+    super('This is the last way to sign in to your account. Set a password first (forgot password), or link another provider');
   }
 }
 

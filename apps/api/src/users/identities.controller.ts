@@ -1,12 +1,10 @@
 import { Controller, Delete, Get, HttpCode, Param, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IdentitiesService, IdentityNotFoundError, JwtAuthGuard, type Principal, type SessionMeta } from '@accounts/auth';
+import { IdentitiesService, JwtAuthGuard, type Principal, type SessionMeta } from '@accounts/auth';
 import { API_PREFIX } from '../api-prefix.constant';
 import { ClientMeta, CurrentPrincipal } from '../auth/request-context.decorators';
 import { ApiProblems, SERVER_PROBLEMS } from '../http/problem.openapi';
 import { BEARER_AUTH } from '../ops/docs/openapi.docs';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class IdentityProviderResponse {
   @ApiProperty({ description: 'The provider id of OIDC_PROVIDERS', example: 'google' })
@@ -59,7 +57,6 @@ export class IdentitiesController {
   @ApiProblems({ 404: ['NOT_FOUND'], 409: ['LAST_SIGN_IN_METHOD'], 414: ['URI_TOO_LONG'] })
   @HttpCode(204)
   async unlink(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @ClientMeta() meta: SessionMeta): Promise<void> {
-    if (!UUID.test(id)) throw new IdentityNotFoundError();
     await this.identities.unlink(principal.userId, id, meta);
   }
 }

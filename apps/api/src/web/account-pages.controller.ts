@@ -178,7 +178,6 @@ export class AccountPagesController {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
     try {
-      if (!/^[0-9a-f-]{36}$/i.test(id)) throw new IdentityNotFoundError();
       await this.identities.unlink(current.user.id, id, clientMeta(request));
     } catch (error) {
       if (error instanceof LastSignInMethodError) return this.renderAccount(request, reply, current, 409, { identityError: error.message });
