@@ -492,6 +492,23 @@ describe('sign-in with an OpenID Provider', () => {
       }
       expect((await browserSignIn(new MiniBrowser(), account())).status).toBe(303);
     });
+
+    it('rediscovers after an hour, and keeps the last metadata for a day while the provider does not answer', async () => {
+      await browserSignIn(new MiniBrowser(), account()); // fresh metadata
+      const realNow = Date.now.bind(Date);
+      const later = (hours: number) => jest.spyOn(Date, 'now').mockImplementation(() => realNow() + hours * 3_600_000);
+      await provider.hang(true);
+      try {
+        later(2);
+        const stale = await new MiniBrowser().get(`${base}/auth/oidc/corp`);
+        expect({ status: stale.status, to: stale.headers.get('location')?.startsWith(`${provider.issuer}/auth?`) }).toEqual({ status: 303, to: true });
+        later(25);
+        expect((await new MiniBrowser().get(`${base}/auth/oidc/corp`)).status).toBe(503);
+      } finally {
+        jest.restoreAllMocks();
+        await provider.hang(false);
+      }
+    });
   });
 });
 

@@ -16,6 +16,11 @@ const SPEC_ENDPOINTS: Array<[method: string, path: string, bearer: boolean, prob
   ['post', '/api/v1/auth/password/reset', false, { 400: ['INVALID_TOKEN', 'PASSWORD_TOO_WEAK'] }],
   ['post', '/api/v1/auth/password/change', true, { 400: ['INVALID_CREDENTIALS', 'PASSWORD_TOO_WEAK'], 401: ['UNAUTHENTICATED'] }],
   ['get', '/api/v1/users/me', true, { 401: ['UNAUTHENTICATED'] }],
+  // §12
+  ['get', '/api/v1/auth/oidc/{provider}/authorize', false, { 400: ['REDIRECT_URI_NOT_ALLOWED'], 404: ['NOT_FOUND'], 503: ['PROVIDER_UNAVAILABLE'] }],
+  ['post', '/api/v1/auth/oidc/exchange', false, { 400: ['INVALID_TOKEN'] }],
+  ['get', '/api/v1/users/me/identities', true, { 401: ['UNAUTHENTICATED'] }],
+  ['delete', '/api/v1/users/me/identities/{id}', true, { 404: ['NOT_FOUND'], 409: ['LAST_SIGN_IN_METHOD'] }],
 ];
 
 type Operation = {
