@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { TestOidcProvider } from '../support/oidc-provider';
 import { freePort } from '../support/private-redis';
 import { startStack, type Stack } from '../support/stack';
 import { uniqueEmail } from '../support/unique';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(__dirname, '..', 'artifacts', 'screenshots');
 
 /** Sign-in through an OpenID Provider as a person does it: headless Chromium, JavaScript off. */
@@ -37,10 +37,7 @@ describe('identity-provider sign-in in a browser', () => {
         OIDC_CORP_LABEL: 'Corp SSO',
       },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,19 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { linkIn, startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(__dirname, '..', 'artifacts', 'screenshots');
-
-/** Debian's Chromium, headless; no background networking, which this machine's closed network refuses. */
-function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run'],
-  });
-}
 
 /** The pages as a person uses them: headless Chromium with JavaScript off, real email. */
 describe('web pages in a browser', () => {

@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query, Req, Res, UseFilters, UseInterceptors } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   OIDC_FLOW_TTL_SECONDS,
@@ -81,7 +81,6 @@ export class OidcPagesController {
       'ends on a page in words, never on the redirect URI.',
   })
   @ApiParam({ name: 'provider', description: 'A provider id of OIDC_PROVIDERS', example: 'google' })
-  @ApiProduces('application/problem+json')
   @ApiResponse({ status: 302, description: 'To the provider\'s authorization endpoint', headers: { Location: { schema: { type: 'string', format: 'uri' } } } })
   @ApiProblems(
     { 400: ['REDIRECT_URI_NOT_ALLOWED', 'VALIDATION_FAILED'], 404: ['NOT_FOUND'], 414: ['URI_TOO_LONG'], 429: ['TOO_MANY_REQUESTS'] },

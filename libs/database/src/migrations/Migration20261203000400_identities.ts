@@ -54,6 +54,7 @@ export class Migration20261203000400_identities extends Migration {
   override async down(): Promise<void> {
     this.addSql('alter table sessions drop column signed_in_at;');
     this.addSql('alter table sessions drop column sign_in_method;');
+    // Accounts without a password cannot exist under the old schema: going back removes them.
     this.addSql('delete from users where password_hash is null;');
     this.addSql('alter table users alter column password_hash set not null;');
     this.addSql('drop table if exists oidc_exchange_codes;');
