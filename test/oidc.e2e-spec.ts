@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { MikroORM, RequestContext } from '@mikro-orm/core';
 import { AuthService, ReauthenticationRequiredError, WrongCurrentPasswordError } from '@accounts/auth';
 import { ApiClient } from './support/api-client';
-import { MiniBrowser, silentPort, TestOidcProvider, type TestAccount } from './support/oidc-provider';
+import { MiniBrowser, silentPort, TestOidcProvider, type Tamper, type TestAccount } from './support/oidc-provider';
 import { freePort } from './support/private-redis';
 import { createAccount, expectProblem, nextMail, requestResetToken, signIn } from './support/security';
 import { startStack, type Stack } from './support/stack';
@@ -65,7 +65,7 @@ describe('sign-in with an OpenID Provider', () => {
   });
 
   /** Starts a browser sign-in at corp and walks through the provider up to (not into) our callback. */
-  async function toCallback(browser: MiniBrowser, who?: TestAccount, options: { tamper?: 'none' | 'wrong-aud' | 'wrong-iss' | 'expired' | 'bad-signature' | 'wrong-nonce'; deny?: boolean } = {}) {
+  async function toCallback(browser: MiniBrowser, who?: TestAccount, options: { tamper?: Tamper; deny?: boolean } = {}) {
     await provider.next({ account: who, ...options });
     const { stoppedAt, response } = await browser.follow(`${base}/auth/oidc/corp`, (url) => url.startsWith(callbackPrefix()));
     if (!stoppedAt) throw new Error(`never reached the callback: ${response?.status} ${await response?.text()} ${provider.log}`);
@@ -100,7 +100,7 @@ describe('sign-in with an OpenID Provider', () => {
   }
 
   const userRow = async (email: string) =>
-    (await stack.sql<{ id: string; password_hash: string | null; email_confirmed_at: Date | null; name: string | null }>(
+    (await stack.sql<{ id: string; password_hash: string | null; email_confirmed_at: string | null; name: string | null }>(
       'select id, password_hash, email_confirmed_at, name from users where email_canonical = ?',
       [email.toLowerCase()],
     ))[0];
