@@ -10,11 +10,19 @@ const aliases = Object.fromEntries(
   }),
 );
 
+// ESM-only packages the API requires (Node 20.19+ can require() them; jest's loader cannot), so
+// @swc/jest compiles them to CommonJS like our sources.
+const ESM_PACKAGES = ['openid-client', 'oauth4webapi', 'jose'];
+
 const common = {
   rootDir: __dirname,
   // Node, with the apps' JSON log lines sent to test/artifacts/logs/ (see the file).
   testEnvironment: '<rootDir>/test/support/test-environment.js',
-  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', swc],
+    [`/node_modules/(${ESM_PACKAGES.join('|')})/.+\\.js$`]: ['@swc/jest', swc],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: aliases,
 };

@@ -44,6 +44,9 @@ export const CLIENT_ACTION: Record<ProblemCode, string> = {
   MFA_ALREADY_ENABLED: 'MFA is on already: show the settings',
   MFA_NOT_ENABLED: 'MFA is off already: show the settings',
   MFA_SETUP_REQUIRED: 'start the setup again',
+  REDIRECT_URI_NOT_ALLOWED: 'a configuration error: add the redirect URI to OIDC_REDIRECT_ALLOWLIST',
+  PROVIDER_UNAVAILABLE: 'the identity provider is down: retry after Retry-After seconds, or sign in with a password',
+  LAST_SIGN_IN_METHOD: 'ask the user to set a password (forgot-password) or link another provider first',
 };
 
 function fail(step: string, problem: { status: number; code: ProblemCode }): never {
@@ -113,6 +116,25 @@ export async function driveEveryOperation(context: ClientRunContext): Promise<Cl
   const me = await client.GET('/api/v1/users/me', { headers: bearer(first.data.accessToken) });
   if (me.error) fail('me', me.error);
   log.push(`me ${me.data.user.email === email.toLowerCase() ? 'same' : 'other'} address`);
+
+  const identities = await client.GET('/api/v1/users/me/identities', { headers: bearer(first.data.accessToken) });
+  if (identities.error) fail('identities', identities.error);
+  const unlinked = await client.DELETE('/api/v1/users/me/identities/{id}', {
+    params: { path: { id: '0b7f0b8e-5a3c-4c39-9f4b-0d1c2f3a4b5c' } },
+    headers: bearer(first.data.accessToken),
+  });
+  log.push(`identities ${identities.data.length}, unlink ${unlinked.error?.code ?? unlinked.response.status}`);
+
+  // This stack configures no identity provider; it allows https://app.example/callback as a redirect URI.
+  const unknownProvider = await client.GET('/api/v1/auth/oidc/{provider}/authorize', {
+    params: { path: { provider: 'nowhere' }, query: { redirect_uri: 'https://app.example/callback' } },
+  });
+  const foreignRedirect = await client.GET('/api/v1/auth/oidc/{provider}/authorize', {
+    params: { path: { provider: 'nowhere' }, query: { redirect_uri: 'https://evil.example/callback', state: 'xyz' } },
+  });
+  const exchanged = await client.POST('/api/v1/auth/oidc/exchange', { body: { code: 'not-a-code-we-issued' } });
+  if (!exchanged.error) throw new Error('a made-up exchange code was accepted');
+  log.push(`authorize ${unknownProvider.error?.code}, ${foreignRedirect.error?.code}; exchange ${exchanged.error.code}`);
 
   const rotated = await client.POST('/api/v1/auth/refresh', { body: { refreshToken: first.data.refreshToken } });
   if (rotated.error) fail('refresh', rotated.error);

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { CONFIG_VARIABLES } from '@accounts/config';
+import { CONFIG_VARIABLE_PATTERNS, CONFIG_VARIABLES } from '@accounts/config';
 
 const ROOT = join(__dirname, '..', '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -79,6 +79,17 @@ describe('ops: one list of configuration variables', () => {
     const problems = (['registry', 'envExample', 'readme'] as const).flatMap((source) =>
       duplicates(lists[source]).map((name) => `${name} appears more than once in ${SOURCES[source]}`),
     );
+    expect(problems).toEqual([]);
+  });
+
+  it('documents each family of variables (OIDC_<ID>_*) in the README table and .env.example', () => {
+    const readme = read('README.md');
+    const table = readme.slice(readme.indexOf('\n## Configuration\n'));
+    const envExample = read('.env.example');
+    const problems = CONFIG_VARIABLE_PATTERNS.flatMap(({ name }) => [
+      ...(table.includes(`\`${name}\``) ? [] : [`${name} is missing from ${SOURCES.readme}`]),
+      ...(envExample.includes(name) ? [] : [`${name} is missing from .env.example`]),
+    ]);
     expect(problems).toEqual([]);
   });
 

@@ -29,6 +29,11 @@ const SPEC_ENDPOINTS: Array<[method: string, path: string, bearer: boolean, prob
   ['post', '/api/v1/auth/mfa/totp/enable', true, { 400: ['INVALID_MFA_CODE'] }],
   ['delete', '/api/v1/auth/mfa/totp', true, { 400: ['INVALID_CREDENTIALS', 'INVALID_MFA_CODE'] }],
   ['post', '/api/v1/auth/mfa/recovery-codes', true, { 400: ['INVALID_CREDENTIALS', 'INVALID_MFA_CODE'] }],
+  // §12
+  ['get', '/api/v1/auth/oidc/{provider}/authorize', false, { 400: ['REDIRECT_URI_NOT_ALLOWED'], 404: ['NOT_FOUND'], 503: ['PROVIDER_UNAVAILABLE'] }],
+  ['post', '/api/v1/auth/oidc/exchange', false, { 400: ['INVALID_TOKEN'] }],
+  ['get', '/api/v1/users/me/identities', true, { 401: ['UNAUTHENTICATED'] }],
+  ['delete', '/api/v1/users/me/identities/{id}', true, { 404: ['NOT_FOUND'], 409: ['LAST_SIGN_IN_METHOD'] }],
 ];
 
 type ProblemPart = { allOf?: Array<{ $ref?: string; required?: string[]; properties?: { code?: { enum: string[] }; mfaToken?: { type: string } } }> };

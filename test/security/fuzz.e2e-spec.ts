@@ -108,6 +108,7 @@ describe('security: fuzzing the inputs', () => {
     { path: '/auth/password/forgot', body: () => ({ email: uniqueEmail('fuzz-forgot') }) },
     { path: '/auth/password/reset', body: () => ({ token: 'A'.repeat(43), password: strongPassword() }) },
     { path: '/auth/password/change', body: () => ({ currentPassword, newPassword: strongPassword() }), auth: true },
+    { path: '/auth/oidc/exchange', body: () => ({ code: 'A'.repeat(43) }) },
   ];
 
   function expectSafe(status: number, text: string, contentType: string | string[] | undefined, context: unknown) {

@@ -4,6 +4,7 @@ import { MetadataScanner } from '@nestjs/core';
 import { AccountPagesController } from '../../apps/api/src/web/account-pages.controller';
 import { EmailChangePagesController } from '../../apps/api/src/web/email-change-pages.controller';
 import { LinkPagesController } from '../../apps/api/src/web/link-pages.controller';
+import { OidcPagesController } from '../../apps/api/src/web/oidc-pages.controller';
 import { ApiClient, type ApiResponse } from '../support/api-client';
 import { createAccount } from '../support/security';
 import { startStack, type Stack } from '../support/stack';
@@ -14,7 +15,7 @@ const BOGUS_TOKEN = 'A'.repeat(43);
 /** `GET /login`, … : every route the page controllers declare, read from their decorators. */
 function declaredPageRoutes(): string[] {
   const scanner = new MetadataScanner();
-  return [AccountPagesController, LinkPagesController, EmailChangePagesController].flatMap((controller) =>
+  return [AccountPagesController, LinkPagesController, EmailChangePagesController, OidcPagesController].flatMap((controller) =>
     scanner.getAllMethodNames(controller.prototype).flatMap((name) => {
       const handler = controller.prototype[name as keyof typeof controller.prototype] as object;
       const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
@@ -65,6 +66,11 @@ describe('security: pages are never cached', () => {
       await record(`GET ${page}`, 400, visitor.request('GET', `${page}?token=${BOGUS_TOKEN}`));
       await record(`POST ${page}`, 400, visitor.form(page, { token: BOGUS_TOKEN }));
     }
+    await record('POST /account/identities/:id/unlink', 404, user.form('/account/identities/0b7f0b8e-5a3c-4c39-9f4b-0d1c2f3a4b5c/unlink', {}));
+    // This stack configures no identity provider and no redirect URI: refusals, no-store all the same.
+    await record('GET /auth/oidc/:provider', 404, visitor.request('GET', '/auth/oidc/corp'));
+    await record('GET /auth/oidc/:provider/callback', 404, visitor.request('GET', '/auth/oidc/corp/callback?code=x&state=y'));
+    await record('GET /api/v1/auth/oidc/:provider/authorize', 400, visitor.request('GET', '/api/v1/auth/oidc/corp/authorize?redirect_uri=https%3A%2F%2Fapp.example%2Fcb'));
     await record('POST /account/sign-out-everywhere', 303, user.form('/account/sign-out-everywhere', {}));
     await record('POST /login', 303, user.form('/login', { email: account.email, password: newPassword }));
     await record('POST /logout', 303, user.form('/logout', {}));

@@ -31,20 +31,22 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Start without the mail worker (a test may start it later). */
   withoutWorker?: boolean;
+  /** The API's port (default: a free one); for tests whose APP_URL must be the API's real address. */
+  port?: number;
 }
 
 /**
  * Boots a stack with its own queue prefix, so a test file's jobs never reach another's worker.
  * Config is read when the apps are created, so `env` applies to this stack only.
  */
-export async function startStack({ env = {}, withoutWorker = false }: StackOptions = {}): Promise<Stack> {
+export async function startStack({ env = {}, withoutWorker = false, port = 0 }: StackOptions = {}): Promise<Stack> {
   const sink = await SmtpSink.start();
   const prefix = `test-${randomBytes(4).toString('hex')}`;
   const saved = { ...process.env };
   Object.assign(process.env, { QUEUE_PREFIX: prefix, SMTP_URL: sink.url, PORT: '0', WORKER_PORT: '0', ...env });
   const redisUrl = process.env.REDIS_URL!;
   const apiApp = await createApiApp();
-  await apiApp.listen({ port: 0, host: '127.0.0.1' });
+  await apiApp.listen({ port, host: '127.0.0.1' });
   const orm = apiApp.get(MikroORM);
 
   const stack: Stack = {

@@ -82,6 +82,8 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     engine: { handlebars },
     templates: join(__dirname, 'web', 'views'),
     layout: 'layout.hbs',
+    // The identity-provider buttons of /login and /register.
+    options: { partials: { providers: 'partials/providers.hbs' } },
     defaultContext: { appName: app_.name },
   });
   return app;

@@ -8,6 +8,7 @@ import {
   databaseConfig,
   httpConfig,
   loggingModuleFor,
+  oidcConfig,
   payloadConfig,
   mfaConfig,
   queueConfig,
@@ -26,7 +27,7 @@ import { UsersHttpModule } from './users/users-http.module';
 import { WebPagesModule } from './web/web-pages.module';
 
 /** The configuration namespaces the API reads; the worker's differ. */
-export const API_CONFIG = [appConfig, httpConfig, databaseConfig, queueConfig, authConfig, payloadConfig, mfaConfig, rateLimitConfig, adminConfig];
+export const API_CONFIG = [appConfig, httpConfig, databaseConfig, queueConfig, authConfig, payloadConfig, mfaConfig, rateLimitConfig, adminConfig, oidcConfig];
 
 /** The API: one feature module per concern; the root holds only what is global to it. */
 @Module({

@@ -13,10 +13,14 @@ import { AuthService } from './auth.service';
 import { BrowserCredential } from './browser-credential.entity';
 import { BrowserCredentialsService } from './browser-credentials.service';
 import { EmailChangeService } from './email-change.service';
-import { JwtAuthGuard } from './jwt-auth.guard';
 import { MfaCrypto } from './mfa/mfa.crypto';
 import { MfaFactor } from './mfa/mfa-factor.service';
 import { MfaService } from './mfa/mfa.service';
+import { IdentitiesService } from './identities.service';
+import { Identity } from './identity.entity';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { OidcClient } from './oidc-client.service';
+import { OidcSignInService } from './oidc-sign-in.service';
 import { PasswordHasher } from './password.hasher';
 import { PasswordPolicy } from './password.policy';
 import { PasswordStrengthEstimator } from './password-strength.estimator';
@@ -32,7 +36,7 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
     UsersModule,
     TokensModule,
     MailQueueModule,
-    MikroOrmModule.forFeature([Session, RefreshToken, BrowserCredential]),
+    MikroOrmModule.forFeature([Session, RefreshToken, BrowserCredential, Identity]),
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
       useFactory: (auth: ConfigType<typeof authConfig>) => ({
@@ -61,7 +65,10 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
     MfaCrypto,
     MfaFactor,
     MfaService,
+    OidcClient,
+    IdentitiesService,
+    OidcSignInService,
   ],
-  exports: [AuthService, EmailChangeService, MfaService, AccountDeletionService, AccountExportService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner],
+  exports: [AuthService, EmailChangeService, MfaService, AccountDeletionService, AccountExportService, SessionsService, BrowserCredentialsService, AccessTokenService, JwtAuthGuard, RateLimits, SecurityEvents, UnconfirmedAccountsCleaner, OidcClient, IdentitiesService, OidcSignInService],
 })
 export class AuthModule {}

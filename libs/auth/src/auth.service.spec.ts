@@ -43,7 +43,7 @@ describe('AuthService', () => {
       const { auth, tx, hasher, limits, sessions, activity } = build({ existing: user });
       hasher.verify.mockResolvedValue(true);
       const signedIn = await auth.login('ann@example.com', 'right password', meta);
-      expect(sessions.start).toHaveBeenCalledWith(tx, user, meta);
+      expect(sessions.start).toHaveBeenCalledWith(tx, user, meta, 'password');
       expect(activity.record).toHaveBeenCalledWith(tx, user.id, 'signin.succeeded', meta);
       expect(limits.giveBack).toHaveBeenCalledWith('loginPerAccount', 'ann@example.com');
       expect(signedIn).toMatchObject({ accessToken: 'access', refreshToken: 'refresh', tokenType: 'Bearer', user: { email: 'ann@example.com' } });
@@ -89,6 +89,15 @@ describe('AuthService', () => {
       await expect(auth.login('nobody@example.com', 'whatever', meta)).rejects.toBeInstanceOf(InvalidCredentialsError);
       expect(hasher.verifyDummy).toHaveBeenCalledWith('whatever');
       expect(activity.recordApart).not.toHaveBeenCalled();
+    });
+
+    it('answers an account without a password (made through a provider) like a wrong password, with the same argon2 work', async () => {
+      const { auth, hasher, limits, sessions } = build({ existing: new User('ann@example.com', null) });
+      await expect(auth.login('ann@example.com', 'anything at all', meta)).rejects.toBeInstanceOf(InvalidCredentialsError);
+      expect(hasher.verifyDummy).toHaveBeenCalledWith('anything at all');
+      expect(hasher.verify).not.toHaveBeenCalled();
+      expect(limits.giveBack).not.toHaveBeenCalled();
+      expect(sessions.start).not.toHaveBeenCalled();
     });
   });
 

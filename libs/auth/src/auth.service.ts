@@ -23,7 +23,8 @@ import { PasswordPolicy } from './password.policy';
 import { RateLimits } from './rate-limits.service';
 import { SecurityEvents } from './security-events.service';
 import type { SessionMeta } from './session-meta.util';
-import type { Session } from './session.entity';
+import { ReauthenticationRequiredError } from './oidc.errors';
+import { Session, type SignInMethod } from './session.entity';
 import { SessionsService, type SessionView } from './sessions.service';
 
 export interface Registration {
@@ -39,6 +40,9 @@ export type RegistrationOutcome = { user: UserView } | { status: 'confirmation_r
  * Which password a resent confirmation link carries: none for an anonymous request (whoever reads
  * the inbox chooses one when confirming), the account's current one for its signed-in owner.
  */
+
+/** How recent a provider sign-in must be to stand in for a password (SPEC §12). */
+export const REAUTHENTICATION_WINDOW_MS = 5 * 60 * 1000;
 
 export interface SignedIn {
   accessToken: string;
@@ -125,7 +129,8 @@ export class AuthService {
     const user = await this.em.getRepository(User).findByEmail(email);
     const key = await this.signInKey(account, user, meta.ip);
     await this.limits.consume('loginPerAccount', key);
-    const valid = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
+    // An account without a password (created through a provider) costs what a wrong password costs.
+    const valid = user?.passwordHash ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
     if (!user || !valid) {
       this.events.record('auth.signin.failed', { email: maskEmail(account), ip: meta.ip, knownAccount: Boolean(user) });
       // Not awaited, so a known address answers as fast as an unknown one. Only guesses the limit
@@ -139,7 +144,7 @@ export class AuthService {
       throw new EmailNotConfirmedError();
     }
     // Hashed before the transaction opens: argon2 must not hold a connection.
-    const rehashed = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(password) : undefined;
+    const rehashed = this.hasher.needsRehash(user.passwordHash!) ? await this.hasher.hash(password) : undefined;
     return this.signInAs(user, meta, rehashed);
   }
 
@@ -147,18 +152,21 @@ export class AuthService {
    * Opens a session for a user whom a first factor has just proven (a password, or an identity
    * provider), storing `rehashed` as the password hash when given. Every way of signing in ends
    * here, so whatever a sign-in must pass besides (a second factor) is decided in one place.
+   * `method` is remembered by the session, with the time, for re-authentication
+   * (assertRecentAuthentication).
    */
-  async signInAs(user: User, meta: SessionMeta, rehashed?: string): Promise<SignedIn> {
+  async signInAs(user: User, meta: SessionMeta, rehashed?: string, method: SignInMethod = 'password'): Promise<SignedIn> {
     if (user.mfaEnabledAt) {
-      // The first factor held: no session yet, only a challenge for the second (MfaRequiredError).
+      // The first factor held: no session yet, only a challenge for the second (MfaRequiredError),
+      // which remembers that factor for the session the second step opens.
       const mfaToken = await this.em.transactional((em) => {
         if (rehashed !== undefined) user.passwordHash = rehashed;
-        return this.mfa.issueChallenge(em, user.id);
+        return this.mfa.issueChallenge(em, user.id, method);
       });
       this.events.record('auth.signin.mfa_required', { userId: user.id, ip: meta.ip });
       throw new MfaRequiredError(mfaToken);
     }
-    return this.openSession(user, meta, () => {
+    return this.openSession(user, meta, method, () => {
       if (rehashed !== undefined) user.passwordHash = rehashed;
     });
   }
@@ -177,7 +185,7 @@ export class AuthService {
       return await this.mfa.guardCodes(challenge.userId, async () => {
         const user = await this.em.findOne(User, challenge.userId);
         if (!user?.mfaEnabledAt) throw new InvalidMfaTokenError();
-        return this.openSession(user, meta, async (em) => {
+        return this.openSession(user, meta, challenge.signInMethod, async (em) => {
           // The account row held: MFA turned off (or a new password set) meanwhile cannot race this.
           const fresh = await em.getRepository(User).findByIdLocked(user.id);
           if (!fresh?.mfaEnabledAt) throw new InvalidMfaTokenError();
@@ -235,7 +243,7 @@ export class AuthService {
     let chosenHash: string | null = null;
     if (password !== undefined) {
       this.policy.assertAcceptable(password, holder);
-      keepsCurrent = await this.hasher.verify(currentHash, password);
+      keepsCurrent = currentHash !== null && (await this.hasher.verify(currentHash, password));
       chosenHash = await this.hasher.hash(password);
     }
     return this.em.transactional(async (em) => {
@@ -355,10 +363,34 @@ export class AuthService {
       'currentPasswordPerAccount',
       user.id,
       async () => {
-        if (!(await this.hasher.verify(user.passwordHash, password))) throw new WrongCurrentPasswordError();
+        // An account without a password has none to match (it proves itself by a provider sign-in).
+        const valid = user.passwordHash ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
+        if (!valid) throw new WrongCurrentPasswordError();
       },
       (error) => error instanceof WrongCurrentPasswordError,
     );
+  }
+
+  /**
+   * The one re-authentication check for sensitive changes of a signed-in user (SPEC §10-§12),
+   * wherever the API asks for `currentPassword`:
+   * - an account with a password must give it (`password`; missing counts as wrong): see
+   *   assertCurrentPassword (WrongCurrentPasswordError, TooManyRequestsError);
+   * - an account without one (created through an identity provider) proves itself instead by the
+   *   session it calls from: opened by a sign-in through a provider within the last 5 minutes,
+   *   else ReauthenticationRequiredError (the client sends the user through the provider again).
+   * Returns the user, as read for the check.
+   */
+  async assertRecentAuthentication(principal: Principal, password?: string): Promise<User> {
+    const user = await this.em.findOneOrFail(User, principal.userId);
+    if (user.passwordHash !== null) {
+      await this.assertCurrentPassword(user, password ?? '');
+      return user;
+    }
+    const session = await this.em.findOne(Session, { id: principal.sessionId, user: principal.userId });
+    const fresh = session?.signInMethod === 'provider' && Date.now() - session.signedInAt.getTime() <= REAUTHENTICATION_WINDOW_MS;
+    if (!fresh) throw new ReauthenticationRequiredError();
+    return user;
   }
 
   /** The caller's live sessions, most recently used first. */
@@ -450,13 +482,18 @@ export class AuthService {
    * Opens the session of a sign-in that passed every factor, in one unit of work with `before`
    * (which may refuse it): the session and anything recorded with it commit together.
    */
-  private async openSession(user: User, meta: SessionMeta, before: (em: EntityManager) => void | Promise<void>): Promise<SignedIn> {
+  private async openSession(
+    user: User,
+    meta: SessionMeta,
+    method: SignInMethod,
+    before: (em: EntityManager) => void | Promise<void>,
+  ): Promise<SignedIn> {
     let started: { session: Session; refreshToken: string };
     try {
       started = await this.em.transactional(async (em) => {
         await before(em);
         this.activity.record(em, user.id, 'signin.succeeded', meta);
-        return this.sessions.start(em, user, meta);
+        return this.sessions.start(em, user, meta, method);
       });
     } catch (error) {
       // The account was deleted while its first factor was being checked: there is no one to sign in.

@@ -1,5 +1,5 @@
 export { AuthModule } from './auth.module';
-export { AuthService, type Registration, type RegistrationOutcome, type SignedIn } from './auth.service';
+export { AuthService, REAUTHENTICATION_WINDOW_MS, type Registration, type RegistrationOutcome, type SignedIn } from './auth.service';
 export { SessionsService, type SessionView } from './sessions.service';
 export { EmailChangeService } from './email-change.service';
 export { AccountDeletionService } from './account-deletion.service';
@@ -22,5 +22,10 @@ export { MFA_CHALLENGE_MAX_ATTEMPTS, MFA_CHALLENGE_TTL_SECONDS, type MfaProof } 
 export * from './mfa/mfa.errors';
 export { RateLimits, type LimitName } from './rate-limits.service';
 export { SecurityEvents, type SecurityEvent, type SecurityEventFields, type SecurityEventObserver } from './security-events.service';
-export { Session } from './session.entity';
+export { Session, type SignInMethod } from './session.entity';
 export { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
+export { OidcClient, type ProviderClaims } from './oidc-client.service';
+export { IdentitiesService, type IdentityView, type JoinedAccount } from './identities.service';
+export { OIDC_FLOW_TTL_SECONDS, OidcSignInService, type ApiConsumerRequest, type FinishedSignIn, type StartedSignIn } from './oidc-sign-in.service';
+export { Identity } from './identity.entity';
+export * from './oidc.errors';

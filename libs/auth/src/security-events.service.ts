@@ -17,6 +17,9 @@ export type SecurityEvent =
   | 'auth.email.change_requested'
   | 'auth.email.changed'
   | 'auth.email.change_undone'
+  | 'auth.oidc.linked'
+  | 'auth.oidc.unlinked'
+  | 'auth.oidc.failed'
   | 'security.throttled';
 
 export type SecurityEventFields = Record<string, string | number | boolean | null | undefined>;
@@ -24,7 +27,15 @@ export type SecurityEventFields = Record<string, string | number | boolean | nul
 /** Told of every security event after it is logged (the API counts them as metrics). */
 export type SecurityEventObserver = (event: SecurityEvent, fields: SecurityEventFields) => void;
 
-const WARNINGS: ReadonlySet<SecurityEvent> = new Set(['auth.signin.failed', 'auth.signin.mfa_failed', 'auth.refresh.reused', 'auth.browser.reused', 'auth.mail.capped', 'security.throttled']);
+const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
+  'auth.signin.failed',
+  'auth.signin.mfa_failed',
+  'auth.refresh.reused',
+  'auth.browser.reused',
+  'auth.mail.capped',
+  'security.throttled',
+  'auth.oidc.failed',
+]);
 
 /**
  * Structured security events. Fields are logged as an object, so user-supplied values are

@@ -9,7 +9,7 @@ import { clientSource } from './client-source.util';
 import { RefreshToken } from './refresh-token.entity';
 import type { SessionMeta } from './session-meta.util';
 import { SecurityEvents } from './security-events.service';
-import { Session } from './session.entity';
+import { Session, type SignInMethod } from './session.entity';
 
 /** A user id no account has (the nil UUID). */
 const NO_USER = '00000000-0000-0000-0000-000000000000';
@@ -35,12 +35,14 @@ export class SessionsService {
   ) {}
 
   /** Opens a session in the caller's unit of work and returns its first refresh token. */
-  start(em: EntityManager, user: User, meta: SessionMeta): { session: Session; refreshToken: string } {
+  start(em: EntityManager, user: User, meta: SessionMeta, signInMethod: SignInMethod = 'password'): { session: Session; refreshToken: string } {
     const now = new Date();
     const session = em.create(Session, {
       user,
       createdAt: now,
       lastUsedAt: now,
+      signInMethod,
+      signedInAt: now,
       expiresAt: new Date(now.getTime() + this.config.refreshTokenTtlMs),
       ...cleanClientMeta(meta),
     });

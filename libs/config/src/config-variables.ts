@@ -56,6 +56,9 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'RATE_LIMIT_EMAIL_CHANGE_PER_ACCOUNT', default: '3/1h', processes: api, description: 'email change requests per account' },
   { name: 'RATE_LIMIT_MFA_PER_ACCOUNT', default: '10/15m', processes: api, description: 'wrong MFA codes (TOTP or recovery) per account' },
 
+  { name: 'OIDC_PROVIDERS', default: null, processes: api, description: 'comma-separated ids of external OpenID Providers (`google,corp`); each id reads the `OIDC_<ID>_*` variables below' },
+  { name: 'OIDC_REDIRECT_ALLOWLIST', default: null, processes: api, description: 'comma-separated redirect URIs API consumers may ask for, matched exactly (never by prefix)' },
+
   { name: 'ADMIN_USERNAME', default: null, processes: api, description: 'queue dashboard user; the dashboard exists only with ADMIN_PASSWORD' },
   { name: 'ADMIN_PASSWORD', default: null, processes: api, description: 'queue dashboard password; at least 12 characters in production' },
 
@@ -76,6 +79,19 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'MAIL_TEMPLATES_DIR', default: null, processes: worker, description: 'templates here shadow the built-in ones (also used by `npm run mail:preview`)' },
   { name: 'MAIL_LOCK_DURATION', default: '30s', processes: worker, description: 'how long a running job stays locked to its worker' },
   { name: 'MAIL_SHUTDOWN_TIMEOUT', default: '25s', processes: worker, description: 'on SIGTERM, how long jobs in flight may take' },
+];
+
+/**
+ * Families of variables whose names depend on another variable's value: one per id in
+ * OIDC_PROVIDERS. Documented in the README table and `.env.example` like the others (checked by
+ * test/ops/config-consistency.spec.ts), read by libs/config/src/oidc.config.ts.
+ */
+export const CONFIG_VARIABLE_PATTERNS: readonly ConfigVariable[] = [
+  { name: 'OIDC_<ID>_ISSUER', default: null, processes: api, description: 'the provider\'s issuer URL (discovery runs from it); https in production' },
+  { name: 'OIDC_<ID>_CLIENT_ID', default: null, processes: api, description: 'client id registered with the provider' },
+  { name: 'OIDC_<ID>_CLIENT_SECRET', default: null, processes: api, description: 'client secret registered with the provider' },
+  { name: 'OIDC_<ID>_SCOPES', default: 'openid email profile', processes: api, description: 'scopes asked for; must include openid and email' },
+  { name: 'OIDC_<ID>_LABEL', default: null, processes: api, description: 'name on the sign-in button (default: the id, capitalised)' },
 ];
 
 /** The variables a process reads. */

@@ -20,8 +20,9 @@ export class User {
   @Property({ type: 'string', length: 100, nullable: true })
   name: string | null = null;
 
-  @Property({ type: 'text', hidden: true, lazy: false })
-  passwordHash: string;
+  /** Null for an account created through an identity provider until a password is set (reset). */
+  @Property({ type: 'text', hidden: true, lazy: false, nullable: true })
+  passwordHash: string | null;
 
   @Property({ type: 'datetime', nullable: true })
   emailConfirmedAt: Date | null = null;
@@ -36,7 +37,7 @@ export class User {
   @Property({ type: 'datetime', onUpdate: () => new Date() })
   updatedAt: Date = new Date();
 
-  constructor(email: string, passwordHash: string, name: string | null = null) {
+  constructor(email: string, passwordHash: string | null, name: string | null = null) {
     this.email = normalizeEmail(email);
     this.emailCanonical = canonicalEmail(email);
     this.passwordHash = passwordHash;

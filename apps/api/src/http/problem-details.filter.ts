@@ -6,6 +6,7 @@ import {
   ConfirmationPasswordError,
   EmailNotConfirmedError,
   EmailTakenError,
+  IdentityNotFoundError,
   InvalidCredentialsError,
   InvalidMfaCodeError,
   InvalidMfaTokenError,
@@ -14,6 +15,11 @@ import {
   MfaNotEnabledError,
   MfaRequiredError,
   MfaSetupRequiredError,
+  LastSignInMethodError,
+  OidcProviderUnavailableError,
+  ReauthenticationRequiredError,
+  RedirectUriNotAllowedError,
+  UnknownOidcProviderError,
   PasswordTooWeakError,
   SameEmailError,
   SessionNotFoundError,
@@ -43,6 +49,12 @@ const DOMAIN_ERRORS: Array<[ErrorClass, number, string, string]> = [
   [MfaAlreadyEnabledError, 409, 'MFA_ALREADY_ENABLED', 'MFA already enabled'],
   [MfaNotEnabledError, 409, 'MFA_NOT_ENABLED', 'MFA not enabled'],
   [MfaSetupRequiredError, 409, 'MFA_SETUP_REQUIRED', 'MFA setup required'],
+  [ReauthenticationRequiredError, 401, 'REAUTHENTICATION_REQUIRED', 'Re-authentication required'],
+  [UnknownOidcProviderError, 404, 'NOT_FOUND', 'Not found'],
+  [IdentityNotFoundError, 404, 'NOT_FOUND', 'Not found'],
+  [RedirectUriNotAllowedError, 400, 'REDIRECT_URI_NOT_ALLOWED', 'Redirect URI not allowed'],
+  [LastSignInMethodError, 409, 'LAST_SIGN_IN_METHOD', 'Last sign-in method'],
+  [OidcProviderUnavailableError, 503, 'PROVIDER_UNAVAILABLE', 'Identity provider unavailable'],
   [MalformedJsonError, 400, 'MALFORMED_REQUEST', 'Malformed request'],
   [ForbiddenJsonKeyError, 400, 'FORBIDDEN_KEY', 'Forbidden key'],
 ];
@@ -104,7 +116,8 @@ export const RETRY_AFTER_UNAVAILABLE_SECONDS = 5;
  * one warning from a fixed list, anything else through describeForLog.
  */
 export function logServerFailure(logger: Logger, error: unknown, status: number): void {
-  if (status === 503) logger.warn(`Dependency unavailable: PostgreSQL (${databaseUnavailableReason(error) ?? 'unknown'})`);
+  if (error instanceof OidcProviderUnavailableError) logger.warn('Dependency unavailable: identity provider');
+  else if (status === 503) logger.warn(`Dependency unavailable: PostgreSQL (${databaseUnavailableReason(error) ?? 'unknown'})`);
   else if (status >= 500) logger.error(describeForLog(error));
 }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -6,9 +6,13 @@ import {
   EmailChangeService,
   EmailNotConfirmedError,
   EmailTakenError,
+  IdentitiesService,
+  IdentityNotFoundError,
   InvalidCredentialsError,
   InvalidRefreshTokenError,
   MfaRequiredError,
+  LastSignInMethodError,
+  OidcClient,
   PasswordTooWeakError,
   SameEmailError,
   TooManyRequestsError,
@@ -52,6 +56,8 @@ export class AccountPagesController {
     private readonly activity: AccountActivityService,
     private readonly mfaSecondStep: MfaSecondStepPage,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+    private readonly oidc: OidcClient,
+    private readonly identities: IdentitiesService,
   ) {}
 
   @Get('login')
@@ -119,12 +125,18 @@ export class AccountPagesController {
     @Query('changed') changed: unknown,
     @Query('sent') sent: unknown,
     @Query('named') named: unknown,
+    @Query('unlinked') unlinked: unknown,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
-    return this.renderAccount(request, reply, current, 200, { passwordChanged: changed === '1', confirmationSent: sent === '1', nameSaved: named === '1' });
+    return this.renderAccount(request, reply, current, 200, {
+      passwordChanged: changed === '1',
+      confirmationSent: sent === '1',
+      nameSaved: named === '1',
+      identityUnlinked: unlinked === '1',
+    });
   }
 
   /**
@@ -198,6 +210,23 @@ export class AccountPagesController {
     return this.renderAccount(request, reply, current, 200, { emailChange: { requested: true, newEmail: value.newEmail } });
   }
 
+  /** Unlinks one of the signed-in user's identities; never the last way to sign in (said in words). */
+  @Post('account/identities/:id/unlink')
+  @UseGuards(SignedInFormGuard)
+  @HttpCode(200)
+  async unlinkIdentity(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const current = await this.browser.current(request, reply);
+    if (!current) return reply.status(303).redirect('/login');
+    try {
+      await this.identities.unlink(current.user.id, id, clientMeta(request));
+    } catch (error) {
+      if (error instanceof LastSignInMethodError) return this.renderAccount(request, reply, current, 409, { identityError: error.message });
+      if (error instanceof IdentityNotFoundError) return this.renderAccount(request, reply, current, 404, { identityError: 'This sign-in is no longer linked to your account.' });
+      throw error;
+    }
+    return reply.status(303).redirect('/account?unlinked=1');
+  }
+
   @Post('account/sign-out-everywhere')
   @UseGuards(SignedInFormGuard)
   async signOutEverywhere(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
@@ -215,7 +244,7 @@ export class AccountPagesController {
   }
 
   private renderLogin(request: FastifyRequest, reply: FastifyReply, status: number, data: Record<string, unknown>) {
-    return reply.status(status).view('login', { title: 'Sign in', csrf: this.browser.csrfToken(request, reply), ...data });
+    return reply.status(status).view('login', { title: 'Sign in', csrf: this.browser.csrfToken(request, reply), providers: this.oidc.providers, ...data });
   }
 
   private renderRegister(request: FastifyRequest, reply: FastifyReply, status: number, data: Record<string, unknown>) {
@@ -223,6 +252,7 @@ export class AccountPagesController {
       title: 'Create your account',
       passwordMinLength: this.config.passwordMinLength,
       csrf: this.browser.csrfToken(request, reply),
+      providers: this.oidc.providers,
       ...data,
     });
   }
@@ -236,9 +266,17 @@ export class AccountPagesController {
   ) {
     const sessions = await this.auth.sessionsOf({ userId: current.user.id, sessionId: current.session.id });
     const activity = await this.activity.page(current.user.id, { limit: RECENT_ACTIVITY_ROWS });
+    const identities = await this.identities.list(current.user.id);
     return reply.status(status).view('account', {
       title: 'Your account',
-      user: { email: current.user.email, name: current.user.name, emailConfirmed: current.user.emailConfirmed, mfaEnabled: current.user.mfaEnabledAt !== null },
+      user: {
+        email: current.user.email,
+        name: current.user.name,
+        emailConfirmed: current.user.emailConfirmed,
+        mfaEnabled: current.user.mfaEnabledAt !== null,
+        hasPassword: current.user.passwordHash !== null,
+      },
+      identities: identities.map((identity) => ({ ...identity, label: identity.provider?.label ?? identity.issuer, linked: identity.createdAt.slice(0, 10) })),
       sessions: sessions.map((s) => ({ ...s, lastUsed: s.lastUsedAt.slice(0, 16).replace('T', ' ') })),
       recentActivity: activity.items.map(activityInWords),
       csrf: this.browser.csrfToken(request, reply, current.session),

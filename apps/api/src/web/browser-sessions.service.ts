@@ -30,6 +30,7 @@ export class BrowserSessions {
   private readonly secure: boolean;
   private readonly sessionCookie: string;
   private readonly csrfCookie: string;
+  private readonly oidcCookie: string;
   /** Per request: resolving may rotate the credential, which must happen once. */
   private readonly resolved = new WeakMap<FastifyRequest, Promise<BrowserSession | null>>();
 
@@ -41,6 +42,7 @@ export class BrowserSessions {
     const prefix = this.secure ? '__Host-' : '';
     this.sessionCookie = `${prefix}accounts_session`;
     this.csrfCookie = `${prefix}accounts_csrf`;
+    this.oidcCookie = `${prefix}accounts_oidc`;
   }
 
   private cookie(maxAgeSeconds?: number) {
@@ -87,6 +89,19 @@ export class BrowserSessions {
     const credential = request.cookies[this.sessionCookie];
     if (credential) await this.credentials.end(credential, clientMeta(request));
     reply.clearCookie(this.sessionCookie, this.cookie());
+  }
+
+  /**
+   * The secret binding identity-provider sign-ins to this browser (OidcSignInService): set when one
+   * starts, presented by the callback. SameSite=Lax, so the provider's redirect back (a top-level
+   * GET) carries it.
+   */
+  oidcBinding(request: FastifyRequest): string | undefined {
+    return request.cookies[this.oidcCookie];
+  }
+
+  bindOidc(reply: FastifyReply, secret: string, maxAgeSeconds: number): void {
+    reply.setCookie(this.oidcCookie, secret, this.cookie(maxAgeSeconds));
   }
 
   /** A token for the next form on the page: bound to `session` when given (signed-in forms). */

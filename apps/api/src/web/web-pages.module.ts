@@ -5,6 +5,7 @@ import { AccountLifecyclePagesController } from './account-lifecycle-pages.contr
 import { AccountPagesController } from './account-pages.controller';
 import { EmailChangePagesController } from './email-change-pages.controller';
 import { LinkPagesController } from './link-pages.controller';
+import { OidcPagesController } from './oidc-pages.controller';
 import { BrowserSessions } from './browser-sessions.service';
 import { FormGuard, SignedInFormGuard } from './form.guards';
 import { MfaPagesController } from './mfa-pages.controller';
@@ -13,7 +14,7 @@ import { MfaSecondStepPage } from './mfa-second-step.page';
 /** The server-rendered pages (sign-in, registration, links from emails, the account page). */
 @Module({
   imports: [AuthModule, UsersModule],
-  controllers: [LinkPagesController, AccountPagesController, EmailChangePagesController, AccountLifecyclePagesController, MfaPagesController],
+  controllers: [LinkPagesController, AccountPagesController, EmailChangePagesController, AccountLifecyclePagesController, MfaPagesController, OidcPagesController],
   providers: [BrowserSessions, FormGuard, SignedInFormGuard, MfaSecondStepPage],
 })
 export class WebPagesModule {}

@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { generateSecretToken, hashSecretToken } from '@accounts/tokens';
 import { AccountActivityService, type ClientMeta } from '@accounts/users';
 import { RateLimits } from '../rate-limits.service';
+import type { SignInMethod } from '../session.entity';
 import { InvalidMfaCodeError, InvalidMfaTokenError, MfaSetupRequiredError } from './mfa.errors';
 import { MfaCrypto } from './mfa.crypto';
 import { newRecoveryCodes } from './recovery-codes.util';
@@ -134,14 +135,14 @@ export class MfaFactor {
    * Opens a sign-in's second step and returns its token (only its SHA-256 is stored). Spent and
    * expired challenges of the account are swept on the way.
    */
-  async issueChallenge(em: EntityManager, userId: string): Promise<string> {
+  async issueChallenge(em: EntityManager, userId: string, signInMethod: SignInMethod): Promise<string> {
     await run(em, 'delete from mfa_challenges where user_id = ? and (used_at is not null or expires_at <= now())', [userId]);
     const token = generateSecretToken();
     await run(
       em,
-      `insert into mfa_challenges (id, user_id, token_hash, attempts, expires_at, created_at)
-       values (?, ?, ?, 0, now() + make_interval(secs => ?), now())`,
-      [randomUUID(), userId, hashSecretToken(token), MFA_CHALLENGE_TTL_SECONDS],
+      `insert into mfa_challenges (id, user_id, token_hash, sign_in_method, attempts, expires_at, created_at)
+       values (?, ?, ?, ?, 0, now() + make_interval(secs => ?), now())`,
+      [randomUUID(), userId, hashSecretToken(token), signInMethod, MFA_CHALLENGE_TTL_SECONDS],
     );
     return token;
   }
@@ -151,16 +152,16 @@ export class MfaFactor {
    * looked at, so parallel guesses cannot outrun the 5 attempts. Throws InvalidMfaTokenError for a
    * token that is unknown, expired, spent or out of attempts.
    */
-  async attemptChallenge(em: EntityManager, token: string): Promise<{ id: string; userId: string }> {
-    const rows = await run<{ id: string; user_id: string }>(
+  async attemptChallenge(em: EntityManager, token: string): Promise<{ id: string; userId: string; signInMethod: SignInMethod }> {
+    const rows = await run<{ id: string; user_id: string; sign_in_method: SignInMethod }>(
       em,
       `update mfa_challenges set attempts = attempts + 1
         where token_hash = ? and used_at is null and expires_at > now() and attempts < ?
-        returning id, user_id`,
+        returning id, user_id, sign_in_method`,
       [hashSecretToken(token), MFA_CHALLENGE_MAX_ATTEMPTS],
     );
     if (rows.length === 0) throw new InvalidMfaTokenError();
-    return { id: rows[0].id, userId: rows[0].user_id };
+    return { id: rows[0].id, userId: rows[0].user_id, signInMethod: rows[0].sign_in_method };
   }
 
   /** Spends a challenge: of parallel second steps on one token, one signs in. */

@@ -31,6 +31,7 @@ export class Migration20261203000300_mfa extends Migration {
         id uuid primary key,
         user_id uuid not null references users(id) on delete cascade,
         token_hash varchar(64) not null,
+        sign_in_method varchar(16) not null,
         attempts int not null default 0,
         expires_at timestamptz not null,
         used_at timestamptz null,

@@ -7,6 +7,7 @@ import { Migration20261203000000_account_activity } from './Migration20261203000
 import { Migration20261203000100_account_lifecycle } from './Migration20261203000100_account_lifecycle';
 import { Migration20261203000200_email_change } from './Migration20261203000200_email_change';
 import { Migration20261203000300_mfa } from './Migration20261203000300_mfa';
+import { Migration20261203000400_identities } from './Migration20261203000400_identities';
 
 /** Every migration, in order. Listed explicitly so the built apps carry them without globbing. */
 export const migrationsList: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203000100_account_lifecycle', class: Migration20261203000100_account_lifecycle },
   { name: 'Migration20261203000200_email_change', class: Migration20261203000200_email_change },
   { name: 'Migration20261203000300_mfa', class: Migration20261203000300_mfa },
+  { name: 'Migration20261203000400_identities', class: Migration20261203000400_identities },
 ];

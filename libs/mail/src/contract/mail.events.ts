@@ -59,6 +59,8 @@ export const MAIL_EVENTS = {
   'mfa.disabled': event<Recipient>('Two-step sign-in (TOTP) was turned off. A notice: no code or secret.'),
   /** `remaining`: how many unused recovery codes the account still has. */
   'mfa.recovery-code-used': event<Recipient & { remaining: number }>('A recovery code was used to sign in. A notice: no code.'),
+  /** `provider`: the provider's label (OIDC_<ID>_LABEL) as the sign-in buttons show it. */
+  'identity.linked': event<Recipient & { provider: string }>('An identity at an external provider was linked to a confirmed account (SPEC §12).'),
 };
 
 export type MailEventName = keyof typeof MAIL_EVENTS;

@@ -40,6 +40,16 @@ describe('MailComposer', () => {
     expect(last.text).toContain('You have no unused recovery codes left');
   });
 
+  it('tells the owner which provider was linked, where to remove it and how to lock an intruder out', () => {
+    const mail = composer.compose('identity.linked', { ...recipient, provider: 'Corp <SSO>' }, 'e');
+    expect(mail.subject).toBe('Corp <SSO> can now sign you in to Accounts');
+    expect(mail.text).toContain('signed in with Corp <SSO> using the address ann@example.com');
+    expect(mail.text).toContain('https://example.com/accounts/account');
+    expect(mail.text).toContain('https://example.com/accounts/forgot-password');
+    expect(mail.html).toContain('Corp &lt;SSO&gt;');
+    expect(mail.html).not.toContain('Corp <SSO>');
+  });
+
   it('greets by name, and neutrally when the name is missing or blank', () => {
     const named = composer.compose('password.changed', { ...recipient, name: 'Ann', via: 'change' }, 'e');
     const blank = composer.compose('password.changed', { ...recipient, name: '  ', via: 'change' }, 'e');

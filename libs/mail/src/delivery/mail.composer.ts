@@ -69,6 +69,11 @@ export const COMPOSER_CASES: { [N in MailEventName]: EventContext<N> } = {
     accountUrl: link('/account'),
     forgotPasswordUrl: link('/forgot-password'),
   }),
+  'identity.linked': (payload, _open, link) => ({
+    provider: payload.provider,
+    accountUrl: link('/account'),
+    forgotPasswordUrl: link('/forgot-password'),
+  }),
 };
 
 /**

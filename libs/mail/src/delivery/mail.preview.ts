@@ -69,6 +69,7 @@ export const PREVIEW_SAMPLES: { [N in MailEventName]: Array<Sample<N>> } = {
     { payload: () => ({ ...recipient, remaining: 9 }) },
     { variant: 'last', payload: () => ({ ...recipient, remaining: 0 }) },
   ],
+  'identity.linked': [{ payload: () => ({ ...recipient, provider: 'Google' }) }],
 };
 
 /**
