@@ -70,7 +70,7 @@ describe('AuthService', () => {
       const outcome = auth.login('ann@example.com', 'right password', meta);
       await expect(outcome).rejects.toBeInstanceOf(MfaRequiredError);
       await expect(outcome).rejects.toMatchObject({ mfaToken: 'mfa-token' });
-      expect(mfa.issueChallenge).toHaveBeenCalledWith(tx, user.id);
+      expect(mfa.issueChallenge).toHaveBeenCalledWith(tx, user.id, 'password');
       expect(user.passwordHash).toBe('new-hash');
       expect(sessions.start).not.toHaveBeenCalled();
     });
