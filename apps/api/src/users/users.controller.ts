@@ -1,10 +1,10 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { JwtAuthGuard, type Principal } from '@accounts/auth';
-import { UsersService } from '@accounts/users';
+import { JwtAuthGuard } from '@accounts/auth';
+import { UsersService, type UserRow } from '@accounts/users';
 import { API_PREFIX } from '../api-prefix.constant';
 import { UserResponse } from '../auth/dto/responses.dto';
-import { CurrentPrincipal } from '../auth/request-context.decorators';
+import { SessionUser } from '../auth/request-context.decorators';
 import { BEARER_AUTH } from '../ops/docs/openapi.docs';
 import { ApiProblems, SERVER_PROBLEMS } from '../http/problem.openapi';
 
@@ -19,7 +19,7 @@ export class UsersController {
   @Get('me')
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserResponse })
-  async me(@CurrentPrincipal() principal: Principal) {
-    return { user: await this.users.profile(principal.userId) };
+  me(@SessionUser() user: UserRow) {
+    return { user: this.users.viewOf(user) };
   }
 }
