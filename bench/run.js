@@ -224,6 +224,29 @@ function profileSummaries(files) {
   return files.length ? [profiles.summarize(files, 15)] : undefined;
 }
 
+/** Autocannon options that POST the JSON `bodyOf(i)` to `urlPath` (i counts the requests). */
+function postLoad(url, urlPath, connections, bodyOf, onResponse) {
+  let next = 0;
+  return {
+    url,
+    connections,
+    setupClient(client) {
+      client.setRequests([
+        {
+          method: 'POST',
+          path: urlPath,
+          headers: { 'content-type': 'application/json' },
+          setupRequest(req) {
+            req.body = JSON.stringify(bodyOf(next++));
+            return req;
+          },
+          ...(onResponse ? { onResponse } : {}),
+        },
+      ]);
+    },
+  };
+}
+
 function postJson(port, urlPath, body, agent) {
   return new Promise((resolve) => {
     const data = Buffer.from(JSON.stringify(body));
@@ -472,31 +495,18 @@ async function main() {
   }
 
   if (PHASES.has('signin')) {
-    let cursor = 0;
-    const signinOpts = {
-      url: apiUrl,
-      connections: SIGNIN_CONNECTIONS,
-      setupClient(client) {
-        client.setRequests([
-          {
-            method: 'POST',
-            path: '/api/v1/auth/login',
-            headers: { 'content-type': 'application/json' },
-            setupRequest(req) {
-              const user = users[cursor++ % users.length];
-              req.body = JSON.stringify({ email: user.email, password: PASSWORD });
-              return req;
-            },
-            onResponse(status, body) {
-              if (status === 200 && sessions.length < 5000) {
-                const parsed = JSON.parse(body);
-                sessions.push({ accessToken: parsed.accessToken, refreshToken: parsed.refreshToken });
-              }
-            },
-          },
-        ]);
+    const signinOpts = postLoad(
+      apiUrl,
+      '/api/v1/auth/login',
+      SIGNIN_CONNECTIONS,
+      (i) => ({ email: users[i % users.length].email, password: PASSWORD }),
+      (status, body) => {
+        if (status === 200 && sessions.length < 5000) {
+          const parsed = JSON.parse(body);
+          sessions.push({ accessToken: parsed.accessToken, refreshToken: parsed.refreshToken });
+        }
       },
-    };
+    );
     results.signin = await versusArgon2('signin', 'verify', signinOpts, ['api', 'api.main', 'api.main.sys', 'postgres', 'loadgen']);
   }
 
@@ -504,25 +514,7 @@ async function main() {
     // New addresses, confirmation off (201 and a user.registered event each). The queue is paused
     // meanwhile, as for forgot: this measures the API, not the worker sending the welcome mails.
     await queue.pause();
-    let next = 0;
-    const registerOpts = {
-      url: apiUrl,
-      connections: SIGNIN_CONNECTIONS,
-      setupClient(client) {
-        client.setRequests([
-          {
-            method: 'POST',
-            path: '/api/v1/auth/register',
-            headers: { 'content-type': 'application/json' },
-            setupRequest(req) {
-              const i = next++;
-              req.body = JSON.stringify({ email: `register-${runId}-${i}@example.com`, password: PASSWORD, name: `Register ${i}` });
-              return req;
-            },
-          },
-        ]);
-      },
-    };
+    const registerOpts = postLoad(apiUrl, '/api/v1/auth/register', SIGNIN_CONNECTIONS, (i) => ({ email: `register-${runId}-${i}@example.com`, password: PASSWORD, name: `Register ${i}` }));
     results.register = await versusArgon2('register', 'hash', registerOpts, ['api', 'api.main', 'api.main.sys', 'postgres', 'loadgen']);
     await waitForRelay();
     await queue.drain(true);
@@ -657,24 +649,7 @@ async function main() {
   if (PHASES.has('forgot')) {
     await queue.pause();
     const outboxBefore = Number((await state.pg.query('select count(*) from outbox')).rows[0].count);
-    let forgotCursor = 0;
-    const forgotOpts = {
-      url: apiUrl,
-      connections: HTTP_CONNECTIONS,
-      setupClient(client) {
-        client.setRequests([
-          {
-            method: 'POST',
-            path: '/api/v1/auth/password/forgot',
-            headers: { 'content-type': 'application/json' },
-            setupRequest(req) {
-              req.body = JSON.stringify({ email: users[forgotCursor++ % users.length].email });
-              return req;
-            },
-          },
-        ]);
-      },
-    };
+    const forgotOpts = postLoad(apiUrl, '/api/v1/auth/password/forgot', HTTP_CONNECTIONS, (i) => ({ email: users[i % users.length].email }));
     const forgot = await versusBare('forgot', forgotOpts, ['api', 'api.main', 'api.main.sys', 'postgres', 'redis', 'loadgen']);
     const relay = await waitForRelay();
     const events = Number((await state.pg.query('select count(*) from outbox')).rows[0].count) - outboxBefore;
