@@ -1,14 +1,16 @@
 'use strict';
-// Baseline for mail throughput: nodemailer alone, with the worker's transport settings
-// ({ url, pool: true }: the same pool defaults) and the worker's concurrency, sending one fixed,
-// already rendered message over and over. No queue, no Redis, no templates, no Nest.
+// Baseline for mail throughput: nodemailer alone, with the worker's transport options (taken from
+// the build under test, smtpTransportOptions: the same pool, the same sockets) and the worker's
+// concurrency, sending one fixed, already rendered message over and over. No queue, no Redis, no
+// templates, no Nest. TRANSPORT_MODULE names the built smtp.transport.js.
 const { randomUUID } = require('node:crypto');
 const { performance } = require('node:perf_hooks');
 // The nodemailer that @nestjs-modules/mailer (the worker's mailer) loads.
 const nodemailer = require(require.resolve('nodemailer', { paths: [require.resolve('@nestjs-modules/mailer')] }));
 
 async function run({ url, message, concurrency, seconds }) {
-  const transport = nodemailer.createTransport({ url, pool: true });
+  const { smtpTransportOptions } = require(process.env.TRANSPORT_MODULE);
+  const transport = nodemailer.createTransport(smtpTransportOptions({ smtpUrl: url, smtpRequireTls: false }));
   const end = performance.now() + seconds * 1000;
   let sent = 0;
   let failed = 0;

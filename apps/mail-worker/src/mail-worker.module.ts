@@ -5,7 +5,7 @@ import { MailerModule } from '@nestjs-modules/mailer';
 import { TerminusModule } from '@nestjs/terminus';
 import { appConfig, configModuleFor, loggingModuleFor, mailConfig, payloadConfig, queueConfig } from '@accounts/config';
 import { MAIL_QUEUE, PayloadSealer } from '@accounts/mail/contract';
-import { MailComposer, MailRenderer, MailSender } from '@accounts/mail/delivery';
+import { MailComposer, MailRenderer, MailSender, smtpTransportOptions } from '@accounts/mail/delivery';
 import { REDIS_HEALTH_CLIENT, RedisHealthIndicator, redisOptions } from '@accounts/redis';
 import { HealthController } from './health.controller';
 import { JobLogContext } from './job-log.context';
@@ -34,7 +34,7 @@ export const MAIL_WORKER_CONFIG = [appConfig, queueConfig, mailConfig, payloadCo
     MailerModule.forRootAsync({
       inject: [mailConfig.KEY],
       useFactory: (mail: ConfigType<typeof mailConfig>) => ({
-        transport: mail.smtpUrl ? { url: mail.smtpUrl, pool: true, requireTLS: mail.smtpRequireTls } : { streamTransport: true, buffer: true },
+        transport: mail.smtpUrl ? smtpTransportOptions({ smtpUrl: mail.smtpUrl, smtpRequireTls: mail.smtpRequireTls }) : { streamTransport: true, buffer: true },
       }),
     }),
   ],

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authConfig } from '@accounts/config';
 import { generateSecretToken, hashSecretToken } from '@accounts/tokens';
-import { cleanClientMeta, type User } from '@accounts/users';
+import { cleanClientMeta, type User, type UserRow } from '@accounts/users';
 import { InvalidRefreshTokenError, SessionNotFoundError } from './auth.errors';
 import { clientSource } from './client-source.util';
 import { RefreshToken } from './refresh-token.entity';
@@ -143,6 +143,21 @@ export class SessionsService {
       em.getTransactionContext(),
     );
     return rows.length === 1;
+  }
+
+  /**
+   * The per-request check behind every bearer token, and the account it speaks for, in one
+   * statement: the row of `users` (as PostgreSQL returns it, for UsersService.viewOf) while the
+   * session is alive, else undefined. Sign-out therefore takes effect on the very next request.
+   */
+  async liveSessionUser(em: EntityManager, sessionId: string, userId: string): Promise<UserRow | undefined> {
+    const rows: UserRow[] = await em.getConnection().execute(
+      'select u.* from sessions s join users u on u.id = s.user_id where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > now()',
+      [sessionId, userId],
+      'all',
+      em.getTransactionContext(),
+    );
+    return rows[0];
   }
 
   /**

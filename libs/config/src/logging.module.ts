@@ -5,6 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import pino, { type Logger } from 'pino';
 import type { Options as HttpLoggingOptions } from 'pino-http';
 import { appConfig } from './app.config';
+import { logUncaughtExceptions, sharedLogDestination } from './log.destination';
 
 /**
  * Paths whose values never reach a log line. The request and response serializers of the apps
@@ -22,11 +23,11 @@ export const REDACTED_PATHS = [
 /**
  * The process's root logger: one JSON object per line on stdout, ISO times and level names, so
  * `docker compose logs` and any log shipper read it as is (humans: `| npx pino-pretty`).
- * It writes through process.stdout rather than straight to file descriptor 1, so anything that
- * watches stdout (a test capturing it, for one) sees every line.
+ * Lines leave in batches, once per turn of the event loop, and whatever is buffered is written on
+ * exit, a crash's own fatal line included (see log.destination.ts).
  */
 export function createRootLogger(app: string, level: ConfigType<typeof appConfig>['logLevel']): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       base: { app, pid: process.pid, hostname: hostname() },
@@ -34,8 +35,10 @@ export function createRootLogger(app: string, level: ConfigType<typeof appConfig
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },
-    process.stdout,
+    sharedLogDestination(),
   );
+  logUncaughtExceptions(logger);
+  return logger;
 }
 
 /**

@@ -49,6 +49,9 @@ export class User {
   }
 }
 
+/** A row of the `users` table as PostgreSQL returns it (column names), for EntityManager.map. */
+export type UserRow = Record<string, unknown>;
+
 /** The public view of a user, as the API returns it. */
 export interface UserView {
   id: string;

@@ -16,10 +16,11 @@ export class UserRepository extends EntityRepository<User> {
    */
   async findByEmailHeld(email: string): Promise<User | null> {
     const em = this.getEntityManager();
-    const held: Array<{ id: string }> = await em
+    // The row whole, mapped like any other read: one round trip instead of a lock and a load.
+    const held: Array<Record<string, unknown>> = await em
       .getConnection()
-      .execute('select id from users where email_canonical = ? for key share', [canonicalEmail(email)], 'all', em.getTransactionContext());
-    return held.length === 0 ? null : this.findOne({ id: held[0].id });
+      .execute('select * from users where email_canonical = ? for key share', [canonicalEmail(email)], 'all', em.getTransactionContext());
+    return held.length === 0 ? null : em.map<User>(this.entityName, held[0]);
   }
 
   /**

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Patch, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AccountDeletionService, AccountExportService, JwtAuthGuard, type Principal, type SessionMeta } from '@accounts/auth';
-import { AccountActivityService, UsersService } from '@accounts/users';
+import { AccountActivityService, UsersService, type UserRow } from '@accounts/users';
 import { API_PREFIX } from '../api-prefix.constant';
 import { UserResponse } from '../auth/dto/responses.dto';
-import { ClientMeta, CurrentPrincipal } from '../auth/request-context.decorators';
+import { ClientMeta, CurrentPrincipal, SessionUser } from '../auth/request-context.decorators';
 import { BEARER_AUTH } from '../ops/docs/openapi.docs';
 import { ApiProblems, BODY_PROBLEMS, SERVER_PROBLEMS } from '../http/problem.openapi';
 import { ActivityQueryDto } from './dto/activity-query.dto';
@@ -31,8 +31,8 @@ export class UsersController {
   @Get('me')
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserResponse })
-  async me(@CurrentPrincipal() principal: Principal) {
-    return { user: await this.users.profile(principal.userId) };
+  me(@SessionUser() user: UserRow) {
+    return { user: this.users.viewOf(user) };
   }
 
   @Patch('me')
