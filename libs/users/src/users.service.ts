@@ -1,21 +1,28 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { toUserView, User, type UserView } from './user.entity';
+import { AccountGoneError } from './users.errors';
+
+/** A user the guard found signed in may have been deleted since; not an internal error. */
+function existing(user: User | null): User {
+  if (!user) throw new AccountGoneError();
+  return user;
+}
 
 /** Profile reads and changes of an account; the account lifecycle builds on it. */
 @Injectable()
 export class UsersService {
   constructor(private readonly em: EntityManager) {}
 
-  /** The profile of a user who exists (the signed-in one). */
+  /** The profile of the signed-in user; AccountGoneError when the account was deleted meanwhile. */
   async profile(userId: string): Promise<UserView> {
-    return toUserView(await this.em.findOneOrFail(User, userId));
+    return toUserView(existing(await this.em.findOne(User, userId)));
   }
 
-  /** Sets or clears (null) the display name of a user who exists; the name is validated at the edge. */
+  /** Sets or clears (null) the display name of the signed-in user; the name is validated at the edge. */
   async rename(userId: string, name: string | null): Promise<UserView> {
     return this.em.fork().transactional(async (em) => {
-      const user = await em.findOneOrFail(User, userId);
+      const user = existing(await em.findOne(User, userId));
       user.name = name;
       return toUserView(user);
     });
