@@ -1,8 +1,11 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { MAIL_QUEUE } from '@accounts/mail/contract';
 import { ApiClient } from '../support/api-client';
 import { createAccount, expectProblem, requestResetToken, signIn, type Account } from '../support/security';
 import { startStack, type Stack } from '../support/stack';
-import { strongPassword } from '../support/unique';
-import { pollUntil } from '../support/polling';
+import { strongPassword, uniqueEmail } from '../support/unique';
+import { pollUntil, waitUntil } from '../support/polling';
 
 /**
  * SPEC §10 against an attacker: the export and the activity hold no secret, nobody reads or
@@ -48,7 +51,26 @@ describe('security: account lifecycle', () => {
       expect(text).not.toMatch(/\$argon2/);
     }
     expect(Object.keys(exported.body.sessions[0]).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'ip', 'lastUsedAt', 'revokedAt', 'userAgent']);
-    expect(Object.keys(exported.body.emailedLinks[0]).sort()).toEqual(['address', 'createdAt', 'expiresAt', 'purpose', 'usedAt']);
+    expect(Object.keys(exported.body.emailedLinks[0]).sort()).toEqual(['createdAt', 'expiresAt', 'purpose', 'usedAt']);
+  });
+
+  it('exports the same whether an email change asked for a free or a registered address', async () => {
+    const prober = await createAccount(stack);
+    const registered = await createAccount(stack);
+    const free = uniqueEmail('life-free');
+    const { accessToken } = await signIn(stack, prober.email, prober.password);
+    const change = (newEmail: string) => stack.api.post('/users/me/email', { newEmail, currentPassword: prober.password }, accessToken);
+    const exportedLinks = async () => (await stack.api.get('/users/me/export', accessToken)).body.emailedLinks;
+    const before = await exportedLinks();
+    expect((await change(registered.email)).status).toBe(202);
+    const afterRegistered = await exportedLinks();
+    expect((await change(free)).status).toBe(202);
+    // Only the free address got a link stored: the export must not show it.
+    expect(await stack.sql("select 1 from one_time_tokens where user_id = ? and purpose = 'email_change'", [prober.userId])).toHaveLength(1);
+    const afterFree = await exportedLinks();
+    expect(afterRegistered).toEqual(before);
+    expect(afterFree).toEqual(before);
+    expect(JSON.stringify(afterFree)).not.toContain(free);
   });
 
   it("never shows or changes another account's data", async () => {
@@ -134,5 +156,36 @@ describe('security: account lifecycle', () => {
     expect(wrongAddress.status).toBe(400);
     expect(wrongAddress.body).toContain('Type your email address');
     expect(await stack.sql('select 1 from users where id = ?', [account.userId])).toHaveLength(1);
+  });
+});
+
+describe('security: a deleted account in the mail queue', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ withoutWorker: true, env: { MAIL_ATTEMPTS: '2', MAIL_FAILED_RETENTION: '2s' } });
+  });
+  afterAll(() => stack?.close());
+
+  it('removes its jobs that fail after the deletion once MAIL_FAILED_RETENTION is over', async () => {
+    const account = await createAccount(stack);
+    const session = await signIn(stack, account.email, account.password);
+    const queue = stack.apiApp.get<Queue>(getQueueToken(MAIL_QUEUE));
+    const mine = async () =>
+      (await queue.getJobs(['wait', 'delayed', 'active', 'failed', 'prioritized', 'waiting-children'])).filter(
+        (job) => (job?.data as { userId?: string } | undefined)?.userId === account.userId,
+      );
+    // SMTP unreachable: every attempt fails, and the jobs fail for good after the deletion's scrub.
+    await stack.startWorker({ SMTP_URL: 'smtp://127.0.0.1:1' });
+    expect((await stack.api.request('DELETE', '/api/v1/users/me', { body: { currentPassword: account.password }, token: session.accessToken })).status).toBe(204);
+    const seen = new Set<string>();
+    await waitUntil(
+      async () => {
+        const jobs = await mine();
+        for (const job of jobs) seen.add(`${job.name}:${await job.getState()}`);
+        return seen.has('user.deleted:failed') && jobs.length === 0;
+      },
+      30_000,
+      'the failed user.deleted notice to leave Redis',
+    );
   });
 });

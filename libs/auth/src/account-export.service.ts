@@ -1,8 +1,9 @@
 import { IsolationLevel } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { OneTimeToken } from '@accounts/tokens';
+import { OneTimeToken, TokenPurpose } from '@accounts/tokens';
 import { AccountActivityService, toUserView, User, type ActivityView, type UserView } from '@accounts/users';
+import { AuthenticationRequiredError } from './auth.errors';
 import { Session } from './session.entity';
 
 /** The profile as stored: the API's view of the user, and when it last changed. */
@@ -22,11 +23,16 @@ export interface SessionExport {
   userAgent: string | null;
 }
 
-/** An emailed link (confirmation, reset) as stored; never the token or its hash. */
+/**
+ * The emailed links an export lists. Email-change links are left out: one is stored only when the
+ * new address is free, so listing them would tell the owner which addresses are registered (the
+ * change answers 202 either way).
+ */
+export const EXPORTED_LINK_PURPOSES = [TokenPurpose.EmailConfirmation, TokenPurpose.PasswordReset];
+
+/** An emailed link (confirmation, reset) as stored; never the token, its hash or an address. */
 export interface EmailedLinkExport {
   purpose: string;
-  /** The address an email change moves to (or an undo restores); null for other links. */
-  address: string | null;
   createdAt: string;
   expiresAt: string;
   usedAt: string | null;
@@ -71,14 +77,15 @@ export class AccountExportService {
         userAgent: session.userAgent,
       })),
     emailedLinks: async (em, user) =>
-      (await em.find(OneTimeToken, { user: user.id }, { orderBy: { createdAt: 'desc' } })).map((token) => ({
+      (
+        await em.find(OneTimeToken, { user: user.id, purpose: { $in: EXPORTED_LINK_PURPOSES } }, { orderBy: { createdAt: 'desc' } })
+      ).map((token) => ({
         purpose: token.purpose,
-        address: token.email,
         createdAt: token.createdAt.toISOString(),
         expiresAt: token.expiresAt.toISOString(),
         usedAt: iso(token.usedAt),
       })),
-    activity: (em, user) => this.activity.all(em, user.id),
+    activity: (em, user) => this.activity.newest(em, user.id),
   };
 
   constructor(
@@ -90,7 +97,9 @@ export class AccountExportService {
   async exportFor(userId: string): Promise<AccountExport> {
     return this.em.fork().transactional(
       async (em) => {
-        const user = await em.findOneOrFail(User, userId);
+        // Deleted between the guard and here: as if the session had already ended.
+        const user = await em.findOne(User, userId);
+        if (!user) throw new AuthenticationRequiredError();
         const sections = {} as Record<keyof AccountExportSections, unknown>;
         for (const [name, read] of Object.entries(this.sections) as Array<[keyof AccountExportSections, SectionReaders[keyof SectionReaders]]>) {
           sections[name] = await read(em, user);

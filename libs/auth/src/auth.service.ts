@@ -159,10 +159,17 @@ export class AuthService {
     if (user.mfaEnabledAt) {
       // The first factor held: no session yet, only a challenge for the second (MfaRequiredError),
       // which remembers that factor for the session the second step opens.
-      const mfaToken = await this.em.transactional((em) => {
-        if (rehashed !== undefined) user.passwordHash = rehashed;
-        return this.mfa.issueChallenge(em, user.id, method);
-      });
+      const mfaToken = await this.em
+        .transactional((em) => {
+          if (rehashed !== undefined) user.passwordHash = rehashed;
+          return this.mfa.issueChallenge(em, user.id, method);
+        })
+        .catch((error: unknown) => {
+          // The account was deleted after the first factor held (as in openSession). The challenge is
+          // written with raw SQL, whose driver errors come unconverted.
+          const converted = error instanceof Error ? this.em.getDriver().convertException(error) : error;
+          throw converted instanceof ForeignKeyConstraintViolationException ? new InvalidCredentialsError() : error;
+        });
       this.events.record('auth.signin.mfa_required', { userId: user.id, ip: meta.ip });
       throw new MfaRequiredError(mfaToken);
     }
@@ -197,7 +204,7 @@ export class AuthService {
     } catch (error) {
       if (error instanceof InvalidMfaCodeError) {
         this.events.record('auth.signin.mfa_failed', { userId: challenge.userId, ip: meta.ip });
-        await this.em.transactional(async (em) => this.activity.record(em, challenge.userId, 'signin.mfa_failed', meta));
+        await this.em.transactional((em) => this.activity.recordIfAccount(em, challenge.userId, 'signin.mfa_failed', meta));
       }
       throw error;
     }

@@ -8,6 +8,7 @@ export {
   type AccountExport,
   type AccountExportSections,
   type EmailedLinkExport,
+  EXPORTED_LINK_PURPOSES,
   type ProfileExport,
   type SessionExport,
 } from './account-export.service';

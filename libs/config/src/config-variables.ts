@@ -68,6 +68,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'MFA_KEY', default: null, processes: api, description: '32 bytes, base64; encrypts TOTP secrets at rest and keys the recovery-code digests; required in production' },
   { name: 'MAIL_ATTEMPTS', default: '10', processes: api, description: 'attempts per email before it is kept as failed' },
   { name: 'OUTBOX_RETENTION', default: '7d', processes: api, description: 'published outbox events are deleted once older than this' },
+  { name: 'MAIL_FAILED_RETENTION', default: '7d', processes: api, description: 'failed mail jobs are removed from Redis once failed this long ago (re-drive them before)' },
 
   { name: 'WORKER_PORT', default: '3001', processes: worker, description: 'health and metrics port of the mail worker' },
   { name: 'SMTP_URL', default: null, processes: worker, description: '`smtp://user:pass@host:587`; unset writes `.eml` files to MAIL_OUTBOX_DIR (production: only when MAIL_OUTBOX_DIR is set)' },

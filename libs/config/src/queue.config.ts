@@ -21,5 +21,10 @@ export const queueConfig = registerAs('queue', () => {
     shutdownTimeoutMs: env.duration('MAIL_SHUTDOWN_TIMEOUT', '25s'),
     /** API: published outbox rows older than this are deleted. */
     outboxRetentionMs: env.duration('OUTBOX_RETENTION', '7d'),
+    /**
+     * API: failed mail jobs are removed once failed this long ago. They hold an address (and a
+     * sealed token); a job of a deleted account that fails after its deletion is gone by then too.
+     */
+    failedJobRetentionMs: env.duration('MAIL_FAILED_RETENTION', '7d'),
   };
 });

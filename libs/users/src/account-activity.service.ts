@@ -18,6 +18,9 @@ export interface ActivityPage {
   next: string | null;
 }
 
+/** The most activity rows a data export holds (the newest ones). */
+export const EXPORT_ACTIVITY_LIMIT = 10_000;
+
 function toView(row: AccountActivity): ActivityView {
   return { id: row.id, type: row.type, at: row.at.toISOString(), ip: row.ip, userAgent: row.userAgent };
 }
@@ -46,14 +49,26 @@ export class AccountActivityService implements OnApplicationShutdown {
    * written or not. A failure is logged, never thrown.
    */
   recordApart(userId: string, type: ActivityType, client: ClientMeta = {}): void {
-    const em = this.em.fork();
-    this.record(em, userId, type, client);
-    const write = em
-      .flush()
+    const write = this.em
+      .fork()
+      .transactional((em) => this.recordIfAccount(em, userId, type, client))
       // The class name only: a driver error's message carries its SQL and values.
       .catch((error: unknown) => this.logger.warn(`Activity ${type} not recorded (${error instanceof Error ? error.name : typeof error})`))
       .finally(() => this.pending.delete(write));
     this.pending.add(write);
+  }
+
+  /**
+   * Records an event, in the caller's transaction, only if the account still exists: for a write
+   * that no other change of the account orders (a failed sign-in). The account row is held `for
+   * share`, which waits for a deletion holding it and makes a later deletion wait, so the row is
+   * either anonymised with the others or never written.
+   */
+  async recordIfAccount(em: EntityManager, userId: string, type: ActivityType, client: ClientMeta = {}): Promise<void> {
+    const held: unknown[] = await em
+      .getConnection()
+      .execute('select 1 from users where id = ? for share', [userId], 'all', em.getTransactionContext());
+    if (held.length > 0) this.record(em, userId, type, client);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -71,9 +86,12 @@ export class AccountActivityService implements OnApplicationShutdown {
     return { items, next: rows.length > limit ? items[items.length - 1].id : null };
   }
 
-  /** The whole record of a user, newest first (the data export). */
-  async all(em: EntityManager, userId: string): Promise<ActivityView[]> {
-    return (await em.find(AccountActivity, { userId }, { orderBy: { id: 'desc' } })).map(toView);
+  /**
+   * The record of a user for the data export, newest first: at most EXPORT_ACTIVITY_LIMIT rows, so
+   * one request never reads a record grown without bound (older rows are paged through `page`).
+   */
+  async newest(em: EntityManager, userId: string): Promise<ActivityView[]> {
+    return (await em.find(AccountActivity, { userId }, { orderBy: { id: 'desc' }, limit: EXPORT_ACTIVITY_LIMIT })).map(toView);
   }
 
   /** Keeps only the user id of a deleted account's rows: no address, IP or user agent is left. */

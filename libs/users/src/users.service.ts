@@ -1,6 +1,13 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { toUserView, User, type UserRow, type UserView } from './user.entity';
+import { AccountGoneError } from './users.errors';
+
+/** A user the guard found signed in may have been deleted since; not an internal error. */
+function existing(user: User | null): User {
+  if (!user) throw new AccountGoneError();
+  return user;
+}
 
 /** Profile reads and changes of an account; the account lifecycle builds on it. */
 @Injectable()
@@ -12,10 +19,10 @@ export class UsersService {
     return toUserView(this.em.map(User, row));
   }
 
-  /** Sets or clears (null) the display name of a user who exists; the name is validated at the edge. */
+  /** Sets or clears (null) the display name of the signed-in user; the name is validated at the edge. */
   async rename(userId: string, name: string | null): Promise<UserView> {
     return this.em.fork().transactional(async (em) => {
-      const user = await em.findOneOrFail(User, userId);
+      const user = existing(await em.findOne(User, userId));
       user.name = name;
       return toUserView(user);
     });

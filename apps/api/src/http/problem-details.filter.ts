@@ -27,6 +27,7 @@ import {
   WrongCurrentPasswordError,
 } from '@accounts/auth';
 import { InvalidTokenError } from '@accounts/tokens';
+import { AccountGoneError } from '@accounts/users';
 import { ForbiddenJsonKeyError, MalformedJsonError } from './json-body.parser';
 import { problem, ValidationFailedException, type Problem } from './problem.document';
 
@@ -42,6 +43,7 @@ const DOMAIN_ERRORS: Array<[ErrorClass, number, string, string]> = [
   [InvalidTokenError, 400, 'INVALID_TOKEN', 'Invalid token'],
   [InvalidRefreshTokenError, 401, 'INVALID_REFRESH_TOKEN', 'Invalid refresh token'],
   [AuthenticationRequiredError, 401, 'UNAUTHENTICATED', 'Authentication required'],
+  [AccountGoneError, 401, 'UNAUTHENTICATED', 'Authentication required'],
   [SessionNotFoundError, 404, 'NOT_FOUND', 'Not found'],
   [TooManyRequestsError, 429, 'TOO_MANY_REQUESTS', 'Too many requests'],
   [InvalidMfaTokenError, 401, 'INVALID_MFA_TOKEN', 'Invalid MFA token'],

@@ -28,9 +28,11 @@ import { OutboxService } from './outbox.service';
         defaultJobOptions: {
           attempts: queue.attempts,
           backoff: { type: 'exponential', delay: 1_000 },
-          // Sent mail leaves Redis at once (its payload held a sealed token); failures stay for inspection.
+          // Sent mail leaves Redis at once (its payload held a sealed token); failures stay for
+          // inspection, for MAIL_FAILED_RETENTION (BullMQ applies the age when a job fails; the relay's
+          // cleanup removes them when no job fails after them).
           removeOnComplete: true,
-          removeOnFail: false,
+          removeOnFail: { age: Math.ceil(queue.failedJobRetentionMs / 1_000) },
         },
       }),
     }),

@@ -10,8 +10,8 @@ const MAX_SCANNED = 10_000;
 const SCRUB_TIMEOUT_MS = 30_000;
 
 /**
- * Takes a deleted user's data out of Redis where nothing would ever take it out: failed jobs are
- * kept for inspection (completed ones are removed at once). Jobs still waiting or retrying are left
+ * Takes a deleted user's data out of Redis where nothing would take it out soon: failed jobs are
+ * kept for inspection for MAIL_FAILED_RETENTION (completed ones are removed at once). Jobs still waiting or retrying are left
  * to be sent with what they were sealed with (their tokens are gone, so their links are dead).
  */
 @Injectable()

@@ -4,15 +4,15 @@ import { OutboxEvent } from './outbox-event.entity';
 import { OutboxRelay } from './outbox.relay';
 
 /** The relay with its database and queue faked at their edges: the ORM's fork/transaction and BullMQ's addBulk. */
-function relayWith(rows: OutboxEvent[], addBulk: Queue['addBulk']) {
+function relayWith(rows: OutboxEvent[], addBulk: Queue['addBulk'], clean: Queue['clean'] = jest.fn()) {
   const em: object = {
     getEventManager: () => ({ registerSubscriber: () => undefined }),
     fork: () => em,
     transactional: <T>(work: (tx: object) => Promise<T>) => work(em),
     find: async (_entity: unknown, _where: unknown, options: { limit: number }) => rows.filter((row) => row.publishedAt === null).slice(0, options.limit),
   };
-  const queue = { on: () => undefined, addBulk } as unknown as Queue;
-  const config = { outboxRetentionMs: 60_000 } as ConstructorParameters<typeof OutboxRelay>[2];
+  const queue = { on: () => undefined, addBulk, clean } as unknown as Queue;
+  const config = { outboxRetentionMs: 60_000, failedJobRetentionMs: 60_000 } as ConstructorParameters<typeof OutboxRelay>[2];
   return new OutboxRelay({ em } as unknown as MikroORM, queue, config);
 }
 
@@ -68,5 +68,13 @@ describe('OutboxRelay', () => {
     expect(rows[0].publishedAt).toBeNull();
     await expect(relay.drain()).resolves.toBe(1);
     expect(rows[0].publishedAt).toBeInstanceOf(Date);
+  });
+
+  it('removes failed jobs past MAIL_FAILED_RETENTION in batches until a batch comes back short', async () => {
+    const clean = jest.fn().mockResolvedValueOnce(Array(1_000).fill('id')).mockResolvedValueOnce(['id', 'id']);
+    const relay = relayWith([], jest.fn(), clean);
+    await expect(relay.purgeFailedJobs()).resolves.toBe(1_002);
+    expect(clean).toHaveBeenCalledTimes(2);
+    expect(clean).toHaveBeenCalledWith(60_000, 1_000, 'failed');
   });
 });

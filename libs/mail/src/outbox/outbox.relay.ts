@@ -29,7 +29,8 @@ const PURGE_MIN_INTERVAL_MS = 1_000;
  * an event, and polls as a safety net for events whose publish failed (Redis down) or that another
  * replica left behind. `FOR UPDATE SKIP LOCKED` lets several API replicas relay at once without
  * publishing a row twice, and the job id (= event id, also the deduplication id) makes BullMQ drop a
- * repeated add. Published rows are deleted once older than OUTBOX_RETENTION.
+ * repeated add. Published rows are deleted once older than OUTBOX_RETENTION, failed jobs once
+ * failed longer than MAIL_FAILED_RETENTION.
  */
 @Injectable()
 export class OutboxRelay implements EventSubscriber, OnApplicationBootstrap, OnApplicationShutdown {
@@ -53,7 +54,7 @@ export class OutboxRelay implements EventSubscriber, OnApplicationBootstrap, OnA
     orm.em.getEventManager().registerSubscriber(this);
     // Without a listener an 'error' event would crash the process; the relay reports failures itself.
     queue.on('error', () => undefined);
-    this.purgeIntervalMs = Math.max(PURGE_MIN_INTERVAL_MS, Math.min(PURGE_INTERVAL_MS, config.outboxRetentionMs));
+    this.purgeIntervalMs = Math.max(PURGE_MIN_INTERVAL_MS, Math.min(PURGE_INTERVAL_MS, config.outboxRetentionMs, config.failedJobRetentionMs));
   }
 
   onApplicationBootstrap(): void {
@@ -147,12 +148,31 @@ export class OutboxRelay implements EventSubscriber, OnApplicationBootstrap, OnA
     return total;
   }
 
+  /**
+   * Removes failed jobs that failed longer than MAIL_FAILED_RETENTION ago. Their `removeOnFail`
+   * age is applied only when another job fails, which may never happen; this bounds it. Returns
+   * how many went.
+   */
+  async purgeFailedJobs(): Promise<number> {
+    let total = 0;
+    for (let batch = 0; batch < PURGE_MAX_BATCHES && !this.stopped; batch++) {
+      const removed = await withinDeadline(this.queue.clean(this.config.failedJobRetentionMs, PURGE_BATCH_SIZE, 'failed'), PUBLISH_TIMEOUT_MS, () => {
+        throw new Error(`queue did not answer within ${PUBLISH_TIMEOUT_MS} ms`);
+      });
+      total += removed.length;
+      if (removed.length < PURGE_BATCH_SIZE) break;
+    }
+    return total;
+  }
+
   private schedulePurge(delayMs: number): void {
     if (this.stopped) return;
     this.purgeTimer = setTimeout(() => {
       this.purging = this.purgePublished()
-        .then((deleted) => {
+        .then(async (deleted) => {
           if (deleted > 0) this.logger.log(`Deleted ${deleted} published outbox events past their retention`);
+          const removed = await this.purgeFailedJobs();
+          if (removed > 0) this.logger.log(`Removed ${removed} failed mail jobs past their retention`);
         })
         .catch((error: unknown) => this.logger.warn(`Outbox cleanup failed (${describe(error)}); it runs again later`))
         .finally(() => {

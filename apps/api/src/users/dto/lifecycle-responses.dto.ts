@@ -1,7 +1,6 @@
 import { ApiProperty, OmitType } from '@nestjs/swagger';
-import type { AccountExport } from '@accounts/auth';
-import { TokenPurpose } from '@accounts/tokens';
-import { ACTIVITY_TYPES, type ActivityType } from '@accounts/users';
+import { EXPORTED_LINK_PURPOSES, type AccountExport } from '@accounts/auth';
+import { ACTIVITY_TYPES, EXPORT_ACTIVITY_LIMIT, type ActivityType } from '@accounts/users';
 import { SessionResponse, UserView } from '../../auth/dto/responses.dto';
 
 /** The shapes of the account lifecycle's answers; documentation only, the services build the objects. */
@@ -48,11 +47,8 @@ export class SessionExport extends OmitType(SessionResponse, ['current'] as cons
 }
 
 export class EmailedLinkExport {
-  @ApiProperty({ enum: Object.values(TokenPurpose), description: 'What the emailed link was for' })
+  @ApiProperty({ enum: EXPORTED_LINK_PURPOSES, description: 'What the emailed link was for' })
   purpose: string;
-
-  @ApiProperty({ type: String, format: 'email', nullable: true, description: 'The address an email change moves to, or an undo restores' })
-  address: string | null;
 
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
@@ -75,10 +71,10 @@ export class AccountExportResponse {
   @ApiProperty({ type: [SessionExport], description: 'Every session, live or ended, newest first; no token' })
   sessions: SessionExport[];
 
-  @ApiProperty({ type: [EmailedLinkExport], description: 'Confirmation and reset links sent, newest first; no token' })
+  @ApiProperty({ type: [EmailedLinkExport], description: 'Confirmation and reset links sent, newest first; no token (email-change links are left out: they would tell which addresses are registered)' })
   emailedLinks: EmailedLinkExport[];
 
-  @ApiProperty({ type: [ActivityItem], description: 'The whole activity record, newest first' })
+  @ApiProperty({ type: [ActivityItem], description: `The activity record, newest first: its newest ${EXPORT_ACTIVITY_LIMIT} rows (GET /users/me/activity pages through all of it)` })
   activity: ActivityItem[];
 }
 
