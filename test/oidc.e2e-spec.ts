@@ -486,6 +486,25 @@ describe('sign-in with an OpenID Provider', () => {
       expect((await activity(user.id)).map((row) => row.type)).toEqual(expect.arrayContaining(['identity.linked', 'identity.unlinked']));
     });
 
+    it('counts only identities of configured providers as ways to sign in', async () => {
+      const who = account();
+      const session = await apiSession(who);
+      const [current] = (await stack.api.get('/users/me/identities', session.accessToken)).body;
+      // An identity whose provider was removed from OIDC_PROVIDERS: it can no longer sign anyone in.
+      await stack.sql(
+        "insert into identities (id, user_id, issuer, subject, email, created_at) values (?, ?, 'https://retired.example', 'sub-retired', ?, now())",
+        [randomUUID(), session.user.id, who.email],
+      );
+      const listed = (await stack.api.get('/users/me/identities', session.accessToken)).body as Array<{ id: string; provider: unknown }>;
+      const retired = listed.find((identity) => identity.provider === null)!;
+      expect(listed).toHaveLength(2);
+
+      expectProblem(await stack.api.delete(`/users/me/identities/${current.id}`, session.accessToken), 409, 'LAST_SIGN_IN_METHOD');
+      // Removing the retired one takes no way to sign in away.
+      expect((await stack.api.delete(`/users/me/identities/${retired.id}`, session.accessToken)).status).toBe(204);
+      expect((await stack.api.get('/users/me/identities', session.accessToken)).body).toEqual([current]);
+    });
+
     it("does not unlink another account's identity", async () => {
       const first = new MiniBrowser();
       const firstWho = account();
