@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { MikroORM, RequestContext } from '@mikro-orm/core';
 import { AuthService, ReauthenticationRequiredError, WrongCurrentPasswordError } from '@accounts/auth';
 import { ApiClient } from './support/api-client';
@@ -10,6 +10,13 @@ import { strongPassword, uniqueEmail } from './support/unique';
 
 const APP_REDIRECT = 'https://app.example/callback';
 const MOBILE_REDIRECT = 'com.example.app:/oauth';
+const LOOPBACK_REDIRECT = 'http://127.0.0.1:8765/cb';
+
+/** An app's PKCE pair (RFC 7636, S256). */
+function pkcePair() {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
 
 /**
  * Sign-in through an external identity provider (SPEC §12), against a real OpenID Provider on
@@ -45,7 +52,7 @@ describe('sign-in with an OpenID Provider', () => {
         OIDC_HUNG_ISSUER: hung.url,
         OIDC_HUNG_CLIENT_ID: 'accounts',
         OIDC_HUNG_CLIENT_SECRET: 'unused',
-        OIDC_REDIRECT_ALLOWLIST: `${APP_REDIRECT},${MOBILE_REDIRECT}`,
+        OIDC_REDIRECT_ALLOWLIST: `${APP_REDIRECT},${MOBILE_REDIRECT},${LOOPBACK_REDIRECT}`,
       },
     });
   });
@@ -78,10 +85,11 @@ describe('sign-in with an OpenID Provider', () => {
   }
 
   /** An API consumer's flow, through the provider and our callback to the app's redirect URI; returns its query. */
-  async function consumerFlow(who: TestAccount, redirectUri = APP_REDIRECT, state = 'app-state-1') {
+  async function consumerFlow(who: TestAccount, redirectUri = APP_REDIRECT, state = 'app-state-1', challenge?: string) {
     await provider.next({ account: who });
+    const pkce: Record<string, string> = challenge === undefined ? {} : { code_challenge: challenge, code_challenge_method: 'S256' };
     const { stoppedAt } = await new MiniBrowser().follow(
-      `${base}/api/v1/auth/oidc/corp/authorize?${new URLSearchParams({ redirect_uri: redirectUri, state })}`,
+      `${base}/api/v1/auth/oidc/corp/authorize?${new URLSearchParams({ redirect_uri: redirectUri, state, ...pkce })}`,
       (url) => url.startsWith(redirectUri),
     );
     return new URL(stoppedAt!).searchParams;
@@ -309,9 +317,13 @@ describe('sign-in with an OpenID Provider', () => {
       expect(answers.map((answer) => answer.status).sort()).toEqual([200, ...Array(9).fill(400)]);
     });
 
-    it('works for a mobile app\'s private-use scheme', async () => {
-      const back = await consumerFlow(account(), MOBILE_REDIRECT, 'm');
-      expect((await stack.api.post('/auth/oidc/exchange', { code: back.get('code') })).status).toBe(200);
+    it('works for a mobile app\'s private-use scheme and a loopback address, with PKCE', async () => {
+      for (const redirectUri of [MOBILE_REDIRECT, LOOPBACK_REDIRECT]) {
+        const { verifier, challenge } = pkcePair();
+        const back = await consumerFlow(account(), redirectUri, 'm', challenge);
+        const exchanged = await stack.api.post('/auth/oidc/exchange', { code: back.get('code'), code_verifier: verifier, redirect_uri: redirectUri });
+        expect({ redirectUri, status: exchanged.status }).toEqual({ redirectUri, status: 200 });
+      }
     });
 
     it('lets a code expire after 60 seconds', async () => {
@@ -358,6 +370,100 @@ describe('sign-in with an OpenID Provider', () => {
       expectProblem(await stack.api.post('/auth/oidc/exchange', { code: randomBytes(32).toString('base64url'), extra: 1 }), 400, 'VALIDATION_FAILED');
       expectProblem(await stack.api.post('/auth/oidc/exchange', { code: randomBytes(32).toString('base64url') }), 400, 'INVALID_TOKEN');
     });
+    describe('PKCE (RFC 7636, S256) and the redirect URI at the exchange', () => {
+      const exchange = (body: Record<string, unknown>) => stack.api.post('/auth/oidc/exchange', body);
+
+      it.each([
+        ['a private-use scheme', MOBILE_REDIRECT],
+        ['a loopback http address', LOOPBACK_REDIRECT],
+      ])('refuses to start a flow for %s without a code_challenge', async (_name, redirectUri) => {
+        const { response, browser } = await authorize({ redirect_uri: redirectUri, state: 's' });
+        expect({ status: response.status, body: await response.json() }).toMatchObject({ status: 400, body: { code: 'PKCE_REQUIRED' } });
+        expect(browser.cookie('accounts_oidc')).toBeUndefined();
+      });
+
+      it('keeps the code of a native app useless to another app that catches the redirect', async () => {
+        const app = pkcePair();
+        const caught = (await consumerFlow(account(), MOBILE_REDIRECT, 'n', app.challenge)).get('code')!;
+        // The intercepting app holds the code, not the verifier: refused, and the code is spent.
+        expectProblem(await exchange({ code: caught }), 400, 'INVALID_TOKEN');
+        expectProblem(await exchange({ code: caught, code_verifier: app.verifier }), 400, 'INVALID_TOKEN');
+
+        const guessed = (await consumerFlow(account(), MOBILE_REDIRECT, 'n', app.challenge)).get('code')!;
+        expectProblem(await exchange({ code: guessed, code_verifier: pkcePair().verifier }), 400, 'INVALID_TOKEN');
+        expectProblem(await exchange({ code: guessed, code_verifier: app.verifier }), 400, 'INVALID_TOKEN');
+
+        // Only the app that started the flow, with its verifier, gets the session.
+        const who = account();
+        const mine = (await consumerFlow(who, MOBILE_REDIRECT, 'n', app.challenge)).get('code')!;
+        const exchanged = await exchange({ code: mine, code_verifier: app.verifier });
+        expect(exchanged.status).toBe(200);
+        expect(exchanged.body).toMatchObject({ user: { email: who.email } });
+      });
+
+      it('lets exactly one of ten parallel exchanges with the right verifier succeed', async () => {
+        const app = pkcePair();
+        const code = (await consumerFlow(account(), MOBILE_REDIRECT, 'p', app.challenge)).get('code');
+        const answers = await Promise.all(Array.from({ length: 10 }, () => exchange({ code, code_verifier: app.verifier })));
+        expect(answers.map((answer) => answer.status).sort()).toEqual([200, ...Array(9).fill(400)]);
+      });
+
+      it('takes PKCE on an https redirect URI too, and then requires the verifier', async () => {
+        const app = pkcePair();
+        const withoutVerifier = (await consumerFlow(account(), APP_REDIRECT, 'h', app.challenge)).get('code')!;
+        expectProblem(await exchange({ code: withoutVerifier }), 400, 'INVALID_TOKEN');
+        const code = (await consumerFlow(account(), APP_REDIRECT, 'h', app.challenge)).get('code')!;
+        expect((await exchange({ code, code_verifier: app.verifier })).status).toBe(200);
+      });
+
+      it('refuses a verifier for a flow started without a challenge (no downgrade), spending the code', async () => {
+        const code = (await consumerFlow(account())).get('code')!;
+        expectProblem(await exchange({ code, code_verifier: pkcePair().verifier }), 400, 'INVALID_TOKEN');
+        expectProblem(await exchange({ code }), 400, 'INVALID_TOKEN');
+      });
+
+      it('checks a redirect_uri named at the exchange against the flow\'s, spending the code on a mismatch', async () => {
+        const named = (await consumerFlow(account())).get('code')!;
+        expect((await exchange({ code: named, redirect_uri: APP_REDIRECT })).status).toBe(200);
+
+        const app = pkcePair();
+        const code = (await consumerFlow(account(), MOBILE_REDIRECT, 'r', app.challenge)).get('code')!;
+        expectProblem(await exchange({ code, code_verifier: app.verifier, redirect_uri: APP_REDIRECT }), 400, 'INVALID_TOKEN');
+        expectProblem(await exchange({ code, code_verifier: app.verifier, redirect_uri: MOBILE_REDIRECT }), 400, 'INVALID_TOKEN');
+      });
+
+      it('stores the challenge with the flow and the code, never the verifier', async () => {
+        const app = pkcePair();
+        const code = (await consumerFlow(account(), MOBILE_REDIRECT, 'c', app.challenge)).get('code')!;
+        const rows = await stack.sql<{ code_challenge: string }>('select code_challenge from oidc_exchange_codes where code_challenge = ?', [app.challenge]);
+        expect(rows).toEqual([{ code_challenge: app.challenge }]);
+        expect((await exchange({ code, code_verifier: app.verifier })).status).toBe(200);
+      });
+
+      it.each([
+        ['a challenge without a method', { code_challenge: pkcePair().challenge }],
+        ['the plain method', { code_challenge: pkcePair().challenge, code_challenge_method: 'plain' }],
+        ['a method without a challenge', { code_challenge_method: 'S256' }],
+        ['a short challenge', { code_challenge: 'A'.repeat(42), code_challenge_method: 'S256' }],
+        ['a long challenge', { code_challenge: 'A'.repeat(129), code_challenge_method: 'S256' }],
+        ['a challenge outside base64url', { code_challenge: `${'A'.repeat(42)}=`, code_challenge_method: 'S256' }],
+        ['CRLF in the challenge', { code_challenge: `${'A'.repeat(41)}\r\n`, code_challenge_method: 'S256' }],
+        ['two challenges', 'code_challenge=X&code_challenge=Y'],
+      ])('refuses %s at authorize', async (_name, query) => {
+        const search = typeof query === 'string' ? `${query}&${new URLSearchParams({ redirect_uri: MOBILE_REDIRECT })}` : new URLSearchParams({ redirect_uri: MOBILE_REDIRECT, ...query });
+        const browser = new MiniBrowser();
+        const response = await browser.get(`${base}/api/v1/auth/oidc/corp/authorize?${search}`);
+        expect({ status: response.status, body: await response.json() }).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+        expect(browser.cookie('accounts_oidc')).toBeUndefined();
+      });
+
+      it('refuses malformed verifiers and redirect URIs at the exchange', async () => {
+        const code = randomBytes(32).toString('base64url');
+        for (const bad of [{ code_verifier: 'a'.repeat(42) }, { code_verifier: 'a'.repeat(129) }, { code_verifier: `${'a'.repeat(43)}\n` }, { code_verifier: 42 }, { redirect_uri: 'x'.repeat(2049) }, { redirect_uri: 7 }]) {
+          expectProblem(await exchange({ code, ...bad }), 400, 'VALIDATION_FAILED');
+        }
+      });
+    });
   });
 
   describe('identities and re-authentication', () => {
@@ -378,6 +484,25 @@ describe('sign-in with an OpenID Provider', () => {
       expect((await stack.api.get('/users/me/identities', signedIn.accessToken)).body).toEqual([]);
       const user = await userRow(who.email!);
       expect((await activity(user.id)).map((row) => row.type)).toEqual(expect.arrayContaining(['identity.linked', 'identity.unlinked']));
+    });
+
+    it('counts only identities of configured providers as ways to sign in', async () => {
+      const who = account();
+      const session = await apiSession(who);
+      const [current] = (await stack.api.get('/users/me/identities', session.accessToken)).body;
+      // An identity whose provider was removed from OIDC_PROVIDERS: it can no longer sign anyone in.
+      await stack.sql(
+        "insert into identities (id, user_id, issuer, subject, email, created_at) values (?, ?, 'https://retired.example', 'sub-retired', ?, now())",
+        [randomUUID(), session.user.id, who.email],
+      );
+      const listed = (await stack.api.get('/users/me/identities', session.accessToken)).body as Array<{ id: string; provider: unknown }>;
+      const retired = listed.find((identity) => identity.provider === null)!;
+      expect(listed).toHaveLength(2);
+
+      expectProblem(await stack.api.delete(`/users/me/identities/${current.id}`, session.accessToken), 409, 'LAST_SIGN_IN_METHOD');
+      // Removing the retired one takes no way to sign in away.
+      expect((await stack.api.delete(`/users/me/identities/${retired.id}`, session.accessToken)).status).toBe(204);
+      expect((await stack.api.get('/users/me/identities', session.accessToken)).body).toEqual([current]);
     });
 
     it("does not unlink another account's identity", async () => {

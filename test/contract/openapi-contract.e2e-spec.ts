@@ -39,7 +39,7 @@ describe('contract: the API as a generated client sees it', () => {
   let lint: LintProblem[];
 
   beforeAll(async () => {
-    stack = await startStack({ env: { PASSWORD_MIN_LENGTH: String(PASSWORD_MIN_LENGTH), OIDC_REDIRECT_ALLOWLIST: 'https://app.example/callback' } });
+    stack = await startStack({ env: { PASSWORD_MIN_LENGTH: String(PASSWORD_MIN_LENGTH), OIDC_REDIRECT_ALLOWLIST: 'https://app.example/callback,com.example.app:/oauth' } });
     const answer = await fetch(`${stack.opsUrl}/docs/openapi.json`);
     source = await answer.text();
     document = JSON.parse(source);
@@ -145,7 +145,7 @@ describe('contract: the API as a generated client sees it', () => {
       'login Bearer integer',
       'me same address',
       'identities 0, unlink NOT_FOUND',
-      'authorize NOT_FOUND, REDIRECT_URI_NOT_ALLOWED; exchange INVALID_TOKEN',
+      'authorize NOT_FOUND, REDIRECT_URI_NOT_ALLOWED, PKCE_REQUIRED; exchange INVALID_TOKEN',
       'refresh replayed INVALID_REFRESH_TOKEN',
       'sessions 2 live, 1 other',
       'revoke again NOT_FOUND',

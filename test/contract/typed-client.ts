@@ -45,6 +45,7 @@ export const CLIENT_ACTION: Record<ProblemCode, string> = {
   MFA_NOT_ENABLED: 'MFA is off already: show the settings',
   MFA_SETUP_REQUIRED: 'start the setup again',
   REDIRECT_URI_NOT_ALLOWED: 'a configuration error: add the redirect URI to OIDC_REDIRECT_ALLOWLIST',
+  PKCE_REQUIRED: 'a client bug: send code_challenge and code_challenge_method=S256, then code_verifier at the exchange',
   PROVIDER_UNAVAILABLE: 'the identity provider is down: retry after Retry-After seconds, or sign in with a password',
   LAST_SIGN_IN_METHOD: 'ask the user to set a password (forgot-password) or link another provider first',
 };
@@ -125,16 +126,22 @@ export async function driveEveryOperation(context: ClientRunContext): Promise<Cl
   });
   log.push(`identities ${identities.data.length}, unlink ${unlinked.error?.code ?? unlinked.response.status}`);
 
-  // This stack configures no identity provider; it allows https://app.example/callback as a redirect URI.
+  // This stack configures no identity provider; it allows https://app.example/callback and com.example.app:/oauth as redirect URIs.
+  const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
   const unknownProvider = await client.GET('/api/v1/auth/oidc/{provider}/authorize', {
-    params: { path: { provider: 'nowhere' }, query: { redirect_uri: 'https://app.example/callback' } },
+    params: { path: { provider: 'nowhere' }, query: { redirect_uri: 'https://app.example/callback', code_challenge: challenge, code_challenge_method: 'S256' } },
   });
   const foreignRedirect = await client.GET('/api/v1/auth/oidc/{provider}/authorize', {
     params: { path: { provider: 'nowhere' }, query: { redirect_uri: 'https://evil.example/callback', state: 'xyz' } },
   });
-  const exchanged = await client.POST('/api/v1/auth/oidc/exchange', { body: { code: 'not-a-code-we-issued' } });
+  const withoutPkce = await client.GET('/api/v1/auth/oidc/{provider}/authorize', {
+    params: { path: { provider: 'nowhere' }, query: { redirect_uri: 'com.example.app:/oauth' } },
+  });
+  const exchanged = await client.POST('/api/v1/auth/oidc/exchange', {
+    body: { code: 'not-a-code-we-issued', code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk', redirect_uri: 'com.example.app:/oauth' },
+  });
   if (!exchanged.error) throw new Error('a made-up exchange code was accepted');
-  log.push(`authorize ${unknownProvider.error?.code}, ${foreignRedirect.error?.code}; exchange ${exchanged.error.code}`);
+  log.push(`authorize ${unknownProvider.error?.code}, ${foreignRedirect.error?.code}, ${withoutPkce.error?.code}; exchange ${exchanged.error.code}`);
 
   const rotated = await client.POST('/api/v1/auth/refresh', { body: { refreshToken: first.data.refreshToken } });
   if (rotated.error) fail('refresh', rotated.error);

@@ -30,7 +30,7 @@ const SPEC_ENDPOINTS: Array<[method: string, path: string, bearer: boolean, prob
   ['delete', '/api/v1/auth/mfa/totp', true, { 400: ['INVALID_CREDENTIALS', 'INVALID_MFA_CODE'] }],
   ['post', '/api/v1/auth/mfa/recovery-codes', true, { 400: ['INVALID_CREDENTIALS', 'INVALID_MFA_CODE'] }],
   // §12
-  ['get', '/api/v1/auth/oidc/{provider}/authorize', false, { 400: ['REDIRECT_URI_NOT_ALLOWED'], 404: ['NOT_FOUND'], 503: ['PROVIDER_UNAVAILABLE'] }],
+  ['get', '/api/v1/auth/oidc/{provider}/authorize', false, { 400: ['REDIRECT_URI_NOT_ALLOWED', 'PKCE_REQUIRED'], 404: ['NOT_FOUND'], 503: ['PROVIDER_UNAVAILABLE'] }],
   ['post', '/api/v1/auth/oidc/exchange', false, { 400: ['INVALID_TOKEN'] }],
   ['get', '/api/v1/users/me/identities', true, { 401: ['UNAUTHENTICATED'] }],
   ['delete', '/api/v1/users/me/identities/{id}', true, { 404: ['NOT_FOUND'], 409: ['LAST_SIGN_IN_METHOD'] }],
@@ -106,6 +106,21 @@ describe('ops: OpenAPI document and Swagger UI', () => {
         }
       }
     }
+  });
+
+  it('documents the PKCE parameters of the API consumers\' identity-provider sign-in', () => {
+    const authorize = document.paths['/api/v1/auth/oidc/{provider}/authorize'].get as Operation & {
+      parameters: Array<{ name: string; in: string; required?: boolean; schema: { enum?: string[]; pattern?: string } }>;
+    };
+    const query = Object.fromEntries(authorize.parameters.filter((parameter) => parameter.in === 'query').map((parameter) => [parameter.name, parameter]));
+    expect(Object.keys(query).sort()).toEqual(['code_challenge', 'code_challenge_method', 'redirect_uri', 'state']);
+    expect(query.code_challenge).toMatchObject({ required: false, schema: { pattern: '^[A-Za-z0-9_-]{43}$' } });
+    expect(query.code_challenge_method).toMatchObject({ required: false, schema: { enum: ['S256'] } });
+
+    const body = document.paths['/api/v1/auth/oidc/exchange'].post.requestBody!.content['application/json'].schema.$ref!;
+    const schema = document.components.schemas[body.split('/').pop()!];
+    expect(Object.keys(schema.properties!)).toEqual(['code', 'code_verifier', 'redirect_uri']);
+    expect(schema.required).toEqual(['code']);
   });
 
   it('types the mfaToken extension member of MFA_REQUIRED, required in that problem only', () => {

@@ -141,8 +141,9 @@ export class IdentitiesService {
 
   /**
    * Unlinks one of the caller's identities, unless it is the account's last way to sign in (no
-   * password and no other identity). The account row is locked, so two parallel unlinks cannot
-   * each leave the other as the last one and both succeed.
+   * password and no other identity of a configured provider: one whose provider was removed from
+   * OIDC_PROVIDERS signs nobody in, and removing it takes no way away). The account row is locked,
+   * so two parallel unlinks cannot each leave the other as the last one and both succeed.
    */
   async unlink(userId: string, identityId: string, client: ClientMeta): Promise<void> {
     // Any string may come from the URL; only a UUID can name an identity.
@@ -151,11 +152,18 @@ export class IdentitiesService {
       const user = await em.getRepository(User).findByIdLocked(userId);
       const identity = user ? await em.findOne(Identity, { id: identityId, user: userId }) : null;
       if (!user || !identity) throw new IdentityNotFoundError();
-      const others = await em.count(Identity, { user: userId, id: { $ne: identityId } });
-      if (user.passwordHash === null && others === 0) throw new LastSignInMethodError();
+      if (user.passwordHash === null && this.signsIn(identity)) {
+        const others = await em.find(Identity, { user: userId, id: { $ne: identityId } });
+        if (!others.some((other) => this.signsIn(other))) throw new LastSignInMethodError();
+      }
       em.remove(identity);
       this.activity.record(em, userId, 'identity.unlinked', client);
     });
     this.events.record('auth.oidc.unlinked', { userId });
+  }
+
+  /** Whether an identity can still sign in: its issuer is one of the configured providers'. */
+  private signsIn(identity: Identity): boolean {
+    return this.oidc.providerOf(identity.issuer) !== undefined;
   }
 }

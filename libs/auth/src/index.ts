@@ -27,6 +27,7 @@ export { Session, type SignInMethod } from './session.entity';
 export { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
 export { OidcClient, type ProviderClaims } from './oidc-client.service';
 export { IdentitiesService, type IdentityView, type JoinedAccount } from './identities.service';
-export { OIDC_FLOW_TTL_SECONDS, OidcSignInService, type ApiConsumerRequest, type FinishedSignIn, type StartedSignIn } from './oidc-sign-in.service';
+export { OIDC_FLOW_TTL_SECONDS, OidcSignInService, type ApiConsumerRequest, type CodeExchange, type FinishedSignIn, type StartedSignIn } from './oidc-sign-in.service';
+export { CODE_VERIFIER, S256_CHALLENGE } from './pkce.util';
 export { Identity } from './identity.entity';
 export * from './oidc.errors';

@@ -7,7 +7,8 @@ import { User } from '@accounts/users';
 import { AuthService, type SignedIn } from './auth.service';
 import { IdentitiesService } from './identities.service';
 import { OidcClient } from './oidc-client.service';
-import { OidcProviderUnavailableError, OidcSignInFailedError, RedirectUriNotAllowedError } from './oidc.errors';
+import { OidcProviderUnavailableError, OidcSignInFailedError, PkceRequiredError, RedirectUriNotAllowedError } from './oidc.errors';
+import { answersS256Challenge } from './pkce.util';
 import { SecurityEvents } from './security-events.service';
 import type { SessionMeta } from './session-meta.util';
 
@@ -31,6 +32,17 @@ export interface ApiConsumerRequest {
   redirectUri: string;
   /** The consumer's own value, handed back with the code (validated at the edge). */
   state?: string;
+  /** The consumer's PKCE S256 challenge (validated at the edge); its verifier redeems the code. */
+  codeChallenge?: string;
+}
+
+/** What an API consumer brings to redeem its one-time code. */
+export interface CodeExchange {
+  code: string;
+  /** Required exactly when the flow was started with a code challenge. */
+  codeVerifier?: string;
+  /** Optional; when given, it must be the redirect URI the flow named. */
+  redirectUri?: string;
 }
 
 interface FlowRow {
@@ -38,6 +50,13 @@ interface FlowRow {
   nonce: string;
   redirect_uri: string | null;
   client_state: string | null;
+  client_code_challenge: string | null;
+}
+
+interface ExchangeCodeRow {
+  user_id: string;
+  redirect_uri: string;
+  code_challenge: string | null;
 }
 
 /**
@@ -46,7 +65,9 @@ interface FlowRow {
  * hashed); the flow is bound to the browser that started it by a secret in a cookie of that browser
  * (hashed here), so a callback URL carried to another browser signs nobody in. Each state is good
  * for one callback. Flows started by an API consumer end in a one-time code (60 s, hashed, single
- * use) delivered only to the redirect URI that flow named; exchanging it opens the session.
+ * use) delivered only to the redirect URI that flow named; exchanging it opens the session. A
+ * consumer that sent a PKCE challenge must prove the code is its own with the verifier; one whose
+ * redirect URI is not https must send a challenge, since another app can claim the same scheme.
  * Every sign-in ends in AuthService.signInAs, where a second factor is decided.
  */
 @Injectable()
@@ -69,12 +90,16 @@ export class OidcSignInService {
   /**
    * Starts a sign-in at `providerId`: for the browser itself, or for an API consumer (whose
    * redirect URI must be exactly one of OIDC_REDIRECT_ALLOWLIST, and whose `state` comes back with
-   * the code). `browserSecret` is the browser's binding cookie, reused when present so parallel
-   * sign-ins in two tabs both work.
+   * the code, and which must send a PKCE challenge unless that URI is https). `browserSecret` is
+   * the browser's binding cookie, reused when present so parallel sign-ins in two tabs both work.
    */
   async start(providerId: string, browserSecret: string | undefined, consumer?: ApiConsumerRequest): Promise<StartedSignIn> {
-    // Compared whole, as strings: no prefix, no normalisation an attacker could steer.
-    if (consumer && !this.config.redirectAllowlist.includes(consumer.redirectUri)) throw new RedirectUriNotAllowedError();
+    if (consumer) {
+      // Compared whole, as strings: no prefix, no normalisation an attacker could steer.
+      if (!this.config.redirectAllowlist.includes(consumer.redirectUri)) throw new RedirectUriNotAllowedError();
+      // A private-use scheme or a loopback port can be claimed by any app on the device (RFC 8252 §8.1).
+      if (consumer.codeChallenge === undefined && new URL(consumer.redirectUri).protocol !== 'https:') throw new PkceRequiredError();
+    }
     this.oidc.provider(providerId);
     const secret = browserSecret !== undefined && BROWSER_SECRET.test(browserSecret) ? browserSecret : generateSecretToken();
     const checks = this.oidc.newChecks();
@@ -83,9 +108,19 @@ export class OidcSignInService {
     const connection = this.em.getConnection();
     await connection.execute('delete from oidc_flows where expires_at < now()');
     await connection.execute(
-      `insert into oidc_flows (state_hash, provider, browser_hash, code_verifier, nonce, redirect_uri, client_state, expires_at)
-       values (?, ?, ?, ?, ?, ?, ?, now() + make_interval(secs => ?))`,
-      [hashSecretToken(checks.state), providerId, hashSecretToken(secret), checks.codeVerifier, checks.nonce, consumer?.redirectUri ?? null, consumer?.state ?? null, OIDC_FLOW_TTL_SECONDS],
+      `insert into oidc_flows (state_hash, provider, browser_hash, code_verifier, nonce, redirect_uri, client_state, client_code_challenge, expires_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, now() + make_interval(secs => ?))`,
+      [
+        hashSecretToken(checks.state),
+        providerId,
+        hashSecretToken(secret),
+        checks.codeVerifier,
+        checks.nonce,
+        consumer?.redirectUri ?? null,
+        consumer?.state ?? null,
+        consumer?.codeChallenge ?? null,
+        OIDC_FLOW_TTL_SECONDS,
+      ],
     );
     return { url, browserSecret: secret };
   }
@@ -103,7 +138,7 @@ export class OidcSignInService {
     // Spent whatever comes next: a state answers one callback.
     const rows: FlowRow[] = await this.em.getConnection().execute(
       `delete from oidc_flows where state_hash = ? and provider = ? and browser_hash = ? and expires_at > now()
-        returning code_verifier, nonce, redirect_uri, client_state`,
+        returning code_verifier, nonce, redirect_uri, client_state, client_code_challenge`,
       [hashSecretToken(state), providerId, hashSecretToken(browserSecret)],
     );
     if (rows.length === 0) throw this.failed(new OidcSignInFailedError('invalid_state'));
@@ -115,9 +150,9 @@ export class OidcSignInService {
       const code = generateSecretToken();
       await this.em.getConnection().execute('delete from oidc_exchange_codes where expires_at < now()');
       await this.em.getConnection().execute(
-        `insert into oidc_exchange_codes (code_hash, user_id, provider, redirect_uri, expires_at)
-         values (?, ?, ?, ?, now() + interval '${EXCHANGE_CODE_TTL}')`,
-        [hashSecretToken(code), user.id, providerId, flow.redirect_uri],
+        `insert into oidc_exchange_codes (code_hash, user_id, provider, redirect_uri, code_challenge, expires_at)
+         values (?, ?, ?, ?, ?, now() + interval '${EXCHANGE_CODE_TTL}')`,
+        [hashSecretToken(code), user.id, providerId, flow.redirect_uri, flow.client_code_challenge],
       );
       return { redirectTo: this.consumerRedirect(flow, { code }) };
     } catch (error) {
@@ -130,16 +165,26 @@ export class OidcSignInService {
 
   /**
    * Spends an API consumer's one-time code and opens the session (the login shape; a second factor
-   * is asked for like /auth/login would). Unknown, expired and used codes: InvalidTokenError.
+   * is asked for like /auth/login would). Unknown, expired and used codes, a missing or wrong PKCE
+   * verifier and another redirect URI than the flow's all throw InvalidTokenError alike, and the
+   * code is spent by any of them: whoever holds a caught code gets one guess, not sixty seconds.
    */
-  async exchange(code: string, meta: SessionMeta): Promise<SignedIn> {
-    const rows: Array<{ user_id: string }> = await this.em.getConnection().execute(
-      'delete from oidc_exchange_codes where code_hash = ? and expires_at > now() returning user_id',
-      [hashSecretToken(code)],
+  async exchange(request: CodeExchange, meta: SessionMeta): Promise<SignedIn> {
+    const rows: ExchangeCodeRow[] = await this.em.getConnection().execute(
+      'delete from oidc_exchange_codes where code_hash = ? and expires_at > now() returning user_id, redirect_uri, code_challenge',
+      [hashSecretToken(request.code)],
     );
-    const user = rows.length === 0 ? null : await this.em.findOne(User, rows[0].user_id);
+    const issued = rows[0];
+    const user = issued !== undefined && this.redeems(issued, request) ? await this.em.findOne(User, issued.user_id) : null;
     if (!user) throw new InvalidTokenError();
     return this.auth.signInAs(user, meta, undefined, 'provider');
+  }
+
+  private redeems(issued: ExchangeCodeRow, request: CodeExchange): boolean {
+    if (request.redirectUri !== undefined && request.redirectUri !== issued.redirect_uri) return false;
+    // A verifier for a flow started without a challenge is refused too (no PKCE downgrade, RFC 9700 §2.1.1).
+    if (issued.code_challenge === null) return request.codeVerifier === undefined;
+    return request.codeVerifier !== undefined && answersS256Challenge(request.codeVerifier, issued.code_challenge);
   }
 
   private consumerRedirect(flow: FlowRow, params: Record<string, string>): string {

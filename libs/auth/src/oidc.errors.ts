@@ -47,6 +47,18 @@ export class RedirectUriNotAllowedError extends Error {
   }
 }
 
+/**
+ * An API consumer named a redirect URI that is not https (a private-use scheme, a loopback
+ * address) without a PKCE challenge: any app that can register that scheme or port could redeem
+ * the code (RFC 8252 §8.1).
+ */
+export class PkceRequiredError extends Error {
+  override readonly name = 'PkceRequiredError';
+  constructor() {
+    super('A redirect URI that is not https needs PKCE: send code_challenge and code_challenge_method=S256');
+  }
+}
+
 /** Unlinking this identity would leave the account without any way to sign in. */
 export class LastSignInMethodError extends Error {
   override readonly name = 'LastSignInMethodError';

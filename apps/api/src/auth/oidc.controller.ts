@@ -24,7 +24,9 @@ export class OidcController {
     summary: 'Exchange a one-time code from an identity-provider sign-in for a session',
     description:
       'The code comes on the app\'s redirect URI after `GET /auth/oidc/{provider}/authorize`. It lives 60 seconds and works once; ' +
-      'unknown, expired and used codes answer alike (400 INVALID_TOKEN, counted as token guesses per IP).',
+      'when the authorize request sent a PKCE code_challenge, only the matching code_verifier redeems it. Unknown, expired and used codes, ' +
+      'a missing, wrong or unexpected code_verifier and another redirect_uri than the authorize request\'s answer alike (400 INVALID_TOKEN, ' +
+      'counted as token guesses per IP), and the code is spent.',
   })
   @ApiOkResponse({ type: SignedInResponse, description: 'The login shape; sent with Cache-Control: no-store' })
   @ApiProblems(BODY_PROBLEMS, { 400: ['INVALID_TOKEN'] })
@@ -32,6 +34,6 @@ export class OidcController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   exchange(@Body() body: OidcExchangeDto, @ClientMeta() meta: SessionMeta) {
-    return this.signIn.exchange(body.code, meta);
+    return this.signIn.exchange({ code: body.code, codeVerifier: body.code_verifier, redirectUri: body.redirect_uri }, meta);
   }
 }

@@ -79,6 +79,7 @@ export class OidcPagesController {
     summary: 'Start a sign-in through an identity provider for a single-page or mobile app',
     description:
       'Open this URL in the browser (system browser or an in-app browser tab, never an embedded web view). It redirects to the provider; ' +
+      'apps send a PKCE code_challenge (S256), which a redirect URI that is not https must (else 400 PKCE_REQUIRED); ' +
       'after the provider, the browser is sent to `redirect_uri?code=…&state=…` with a one-time code (60 seconds) for ' +
       '`POST /auth/oidc/exchange`, or to `redirect_uri?error=…&state=…` when the sign-in failed: `access_denied` (declined at the provider), ' +
       '`provider_error`, `invalid_response` (the provider\'s answer did not verify), `email_not_verified` (the provider vouches for no address, ' +
@@ -88,7 +89,7 @@ export class OidcPagesController {
   @ApiParam({ name: 'provider', description: 'A provider id of OIDC_PROVIDERS', example: 'google' })
   @ApiResponse({ status: 302, description: 'To the provider\'s authorization endpoint', headers: { Location: { schema: { type: 'string', format: 'uri' } } } })
   @ApiProblems(
-    { 400: ['REDIRECT_URI_NOT_ALLOWED', 'VALIDATION_FAILED'], 404: ['NOT_FOUND'], 414: ['URI_TOO_LONG'], 429: ['TOO_MANY_REQUESTS'] },
+    { 400: ['REDIRECT_URI_NOT_ALLOWED', 'PKCE_REQUIRED', 'VALIDATION_FAILED'], 404: ['NOT_FOUND'], 414: ['URI_TOO_LONG'], 429: ['TOO_MANY_REQUESTS'] },
     { 503: ['PROVIDER_UNAVAILABLE', 'SERVICE_UNAVAILABLE'] },
     SERVER_PROBLEMS,
   )
@@ -99,7 +100,11 @@ export class OidcPagesController {
     @Res() reply: FastifyReply,
   ) {
     await this.limits.consume('authPerIp', request.ip);
-    const started = await this.signIn.start(provider, this.browser.oidcBinding(request), { redirectUri: query.redirect_uri, state: query.state });
+    const started = await this.signIn.start(provider, this.browser.oidcBinding(request), {
+      redirectUri: query.redirect_uri,
+      state: query.state,
+      codeChallenge: query.code_challenge,
+    });
     this.browser.bindOidc(reply, started.browserSecret, OIDC_FLOW_TTL_SECONDS);
     return reply.header('Cache-Control', 'no-store').status(302).redirect(started.url.href);
   }

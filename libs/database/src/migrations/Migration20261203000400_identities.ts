@@ -4,8 +4,10 @@ import { Migration } from '@mikro-orm/migrations';
  * Sign-in with external identity providers (SPEC §12):
  * - `identities`: an account's links to (issuer, subject) pairs, one account per pair;
  * - `oidc_flows`: sign-ins in progress at a provider (state, PKCE verifier, nonce), each bound to
- *   the browser that started it and, for API consumers, to the redirect URI it named;
- * - `oidc_exchange_codes`: the one-time codes such a flow ends in (60 s, hashed, single use);
+ *   the browser that started it and, for API consumers, to the redirect URI it named and the PKCE
+ *   challenge the app sent (`client_code_challenge`);
+ * - `oidc_exchange_codes`: the one-time codes such a flow ends in (60 s, hashed, single use), with
+ *   that challenge, which the exchange's `code_verifier` must answer;
  * - `users.password_hash` becomes nullable: an account created through a provider has no password
  *   until one is set through forgot-password;
  * - sessions remember how and when they were signed in, for re-authentication without a password.
@@ -32,6 +34,7 @@ export class Migration20261203000400_identities extends Migration {
         nonce varchar(128) not null,
         redirect_uri varchar(2048) null,
         client_state varchar(512) null,
+        client_code_challenge char(43) null,
         expires_at timestamptz not null
       );`);
     this.addSql('create index oidc_flows_expires_idx on oidc_flows (expires_at);');
@@ -41,6 +44,7 @@ export class Migration20261203000400_identities extends Migration {
         user_id uuid not null references users (id) on delete cascade,
         provider varchar(32) not null,
         redirect_uri varchar(2048) not null,
+        code_challenge char(43) null,
         expires_at timestamptz not null
       );`);
     this.addSql('create index oidc_exchange_codes_expires_idx on oidc_exchange_codes (expires_at);');
