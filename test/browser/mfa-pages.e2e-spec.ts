@@ -150,6 +150,24 @@ describe('two-step sign-in pages in a browser', () => {
     expect(cspViolations()).toEqual([]);
   }, 120_000);
 
+  it('says in words that setting up waits for a confirmed address, and refuses a setup posted meanwhile', async () => {
+    const account = await createAccount(stack, { label: 'browser-mfa-unconfirmed', confirmed: false });
+    await signIn(account.email, account.password);
+    await page.goto(url('/account/mfa'));
+    expect(await main()).toContain('can be turned on once your email address is confirmed');
+    expect(await page.getByRole('button', { name: 'Set up two-step sign-in' }).count()).toBe(0);
+
+    // The form shown while confirmed, posted after the address went unconfirmed again.
+    await stack.sql('update users set email_confirmed_at = now() where id = ?', [account.userId]);
+    await page.goto(url('/account/mfa'));
+    await stack.sql('update users set email_confirmed_at = null where id = ?', [account.userId]);
+    await page.getByLabel('Current password').fill(account.password);
+    const [refused] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/account/mfa/setup')), page.getByRole('button', { name: 'Set up two-step sign-in' }).click()]);
+    expect(refused.status()).toBe(403);
+    expect(await main()).toContain('can be turned on once your email address is confirmed');
+    expect(await stack.sql('select 1 from mfa_totp where user_id = ?', [account.userId])).toEqual([]);
+  });
+
   it('sends an expired or used second step back to sign-in, in words', async () => {
     const account = await createAccount(stack, { label: 'browser-mfa-expired' });
     const { secret } = await enableMfa(stack, account);

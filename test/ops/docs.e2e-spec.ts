@@ -25,8 +25,8 @@ const SPEC_ENDPOINTS: Array<[method: string, path: string, bearer: boolean, prob
   ['get', '/api/v1/users/me/export', true, { 401: ['UNAUTHENTICATED'] }],
   // SPEC §11
   ['post', '/api/v1/auth/login/mfa', false, { 400: ['INVALID_MFA_CODE'], 401: ['INVALID_MFA_TOKEN'], 429: ['TOO_MANY_REQUESTS'] }],
-  ['post', '/api/v1/auth/mfa/totp/setup', true, { 400: ['INVALID_CREDENTIALS'], 409: ['MFA_ALREADY_ENABLED'] }],
-  ['post', '/api/v1/auth/mfa/totp/enable', true, { 400: ['INVALID_MFA_CODE'] }],
+  ['post', '/api/v1/auth/mfa/totp/setup', true, { 400: ['INVALID_CREDENTIALS'], 403: ['EMAIL_NOT_CONFIRMED'], 409: ['MFA_ALREADY_ENABLED'] }],
+  ['post', '/api/v1/auth/mfa/totp/enable', true, { 400: ['INVALID_MFA_CODE'], 403: ['EMAIL_NOT_CONFIRMED'] }],
   ['delete', '/api/v1/auth/mfa/totp', true, { 400: ['INVALID_CREDENTIALS', 'INVALID_MFA_CODE'] }],
   ['post', '/api/v1/auth/mfa/recovery-codes', true, { 400: ['INVALID_CREDENTIALS', 'INVALID_MFA_CODE'] }],
   // §12

@@ -7,10 +7,11 @@ export class InvalidCredentialsError extends Error {
   }
 }
 
+/** 403 EMAIL_NOT_CONFIRMED: signing in (with confirmation required), or turning MFA on, before the address is confirmed. */
 export class EmailNotConfirmedError extends Error {
   override readonly name = 'EmailNotConfirmedError';
-  constructor() {
-    super('Confirm your email address before signing in');
+  constructor(message = 'Confirm your email address before signing in') {
+    super(message);
   }
 }
 

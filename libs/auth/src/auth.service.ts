@@ -312,7 +312,11 @@ export class AuthService {
       const { userId } = await this.tokens.consume(em, TokenPurpose.PasswordReset, token);
       if (!user || userId !== user.id) throw new InvalidTokenError();
       user.passwordHash = passwordHash;
-      user.emailConfirmedAt ??= new Date();
+      if (!user.emailConfirmedAt) {
+        user.emailConfirmedAt = new Date();
+        // A factor from before the address was proven may be a claimant's (SPEC §11 exception).
+        await this.mfa.removeUnproven(em, user, meta);
+      }
       await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.PasswordReset);
       // The reset confirmed the address; a pending link must not bring an earlier registrant's password back.
       await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.EmailConfirmation);
@@ -320,7 +324,7 @@ export class AuthService {
       await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.EmailChange);
       await this.sessions.revokeAll(em, user.id);
       this.activity.record(em, user.id, 'password.reset', meta);
-      // MFA stays on (SPEC §11); a sign-in that was waiting for its code must start over.
+      // MFA of a confirmed address stays on (SPEC §11); a sign-in that was waiting for its code must start over.
       await this.mfa.voidChallenges(em, user.id);
       this.outbox.record(em, 'password.changed', () => ({ ...recipient(user), via: 'reset' as const }));
     });
@@ -328,6 +332,7 @@ export class AuthService {
     // (the counts of the owner's own sources start afresh with the new password hash).
     await this.limits.clear('loginPerAccount', canonicalEmail(holder.email));
     await this.limits.clear('currentPasswordPerAccount', holder.id);
+    await this.limits.clear('mfaPerAccount', holder.id);
     this.events.record('auth.password.changed', { userId: holder.id, via: 'reset' });
   }
 

@@ -106,8 +106,11 @@ export class SessionsService {
     this.events.record('auth.session.revoked', { userId, sessionId, scope: 'one' });
   }
 
-  /** Ends every live session of a user, optionally sparing one (the caller's). */
+  /** Ends every live session of a user and every one waiting to open, optionally sparing one (the caller's). */
   async revokeAll(em: EntityManager, userId: string, exceptSessionId?: string): Promise<number> {
+    // An identity provider's one-time exchange code is a session not yet opened: a first factor
+    // proven before whatever ends the sessions now must not open one after it.
+    await em.getConnection().execute('delete from oidc_exchange_codes where user_id = ?', [userId], 'run', em.getTransactionContext());
     return em.nativeUpdate(
       Session,
       { user: userId, revokedAt: null, ...(exceptSessionId ? { id: { $ne: exceptSessionId } } : {}) },

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminConfig } from './admin.config';
@@ -80,7 +81,8 @@ describe('secrets published in the repository', () => {
     return factory();
   };
   const strongJwt = 'a-jwt-secret-nobody-has-published-0123456789';
-  const strongKey = Buffer.alloc(32, 42).toString('base64');
+  const strongBytes = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37 + 11) % 256));
+  const strongKey = strongBytes.toString('base64');
 
   it('refuses every published value for JWT_SECRET, PAYLOAD_KEY and ADMIN_PASSWORD in production, with one line naming the variable', () => {
     for (const value of PUBLISHED_SECRETS) {
@@ -108,13 +110,27 @@ describe('secrets published in the repository', () => {
     expect(() => load(mfaConfig, {})).toThrow(/^MFA_KEY is required in production/);
     expect(() => load(mfaConfig, { MFA_KEY: 'too-short' })).toThrow(/^MFA_KEY must be 32 bytes/);
     expect(() => load(mfaConfig, { MFA_KEY: 'change-me-change-me-change-me-change-me-12=' })).toThrow(/^MFA_KEY still holds a placeholder/);
-    expect(load(mfaConfig, { MFA_KEY: strongKey }).key).toEqual(Buffer.alloc(32, 42));
+    expect(load(mfaConfig, { MFA_KEY: strongKey }).key).toEqual(strongBytes);
     expect(load(mfaConfig, { NODE_ENV: 'development' }).key).toEqual(developmentKey('mfa'));
+  });
+
+  it('refuses in production a key of very few different bytes, and MFA_KEY equal to PAYLOAD_KEY, with one line naming the variable', () => {
+    const sameByte = Buffer.alloc(32, 42).toString('base64');
+    const twoBytes = Buffer.from(Array.from({ length: 32 }, (_, i) => i % 2)).toString('base64');
+    expect(() => load(mfaConfig, { MFA_KEY: sameByte })).toThrow(new ConfigError('MFA_KEY has too few different bytes to be random; generate one (openssl rand -base64 32)'));
+    expect(() => load(mfaConfig, { MFA_KEY: twoBytes })).toThrow(/^MFA_KEY has too few different bytes/);
+    expect(() => load(payloadConfig, { PAYLOAD_KEY: sameByte })).toThrow(/^PAYLOAD_KEY has too few different bytes/);
+    expect(() => load(mfaConfig, { MFA_KEY: strongKey, PAYLOAD_KEY: strongKey })).toThrow(/^MFA_KEY must differ from PAYLOAD_KEY/);
+    // The same key written without its padding is still the same key.
+    expect(() => load(mfaConfig, { MFA_KEY: strongKey, PAYLOAD_KEY: strongKey.replace(/=+$/, '') })).toThrow(/^MFA_KEY must differ from PAYLOAD_KEY/);
+    expect(load(mfaConfig, { MFA_KEY: strongKey, PAYLOAD_KEY: randomBytes(32).toString('base64') }).key).toEqual(strongBytes);
+    // Outside production neither rule applies (the test environment's keys are published anyway).
+    expect(load(mfaConfig, { NODE_ENV: 'test', MFA_KEY: sameByte, PAYLOAD_KEY: sameByte }).key).toEqual(Buffer.alloc(32, 42));
   });
 
   it('accepts values of your own in production, and published ones outside production', () => {
     expect(load(authConfig, { JWT_SECRET: strongJwt }).jwtKey.export().toString()).toBe(strongJwt);
-    expect(load(payloadConfig, { PAYLOAD_KEY: strongKey }).key).toEqual(Buffer.alloc(32, 42));
+    expect(load(payloadConfig, { PAYLOAD_KEY: strongKey }).key).toEqual(strongBytes);
     expect(load(adminConfig, { ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'a dashboard passphrase of ours' }).dashboard?.password).toBe('a dashboard passphrase of ours');
     expect(load(payloadConfig, { NODE_ENV: 'test', PAYLOAD_KEY: Buffer.alloc(32, 7).toString('base64') }).key).toEqual(Buffer.alloc(32, 7));
     expect(load(adminConfig, { NODE_ENV: 'development', ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'compose-example-dashboard-password' }).dashboard).toBeDefined();

@@ -2,12 +2,14 @@ import { Logger } from '@nestjs/common';
 import { registerAs } from '@nestjs/config';
 import { ConfigError, developmentKey, Env } from './env';
 
+const MIN_DISTINCT_KEY_BYTES = 16;
+
 /**
  * A 32-byte key written in base64 (openssl rand -base64 32): required in production, refused there
- * when published; outside production a fixed development key derived from `purpose`.
+ * when published or of very low variety; outside production a fixed development key derived from `purpose`.
  */
 export function base64Key(env: Env, name: string, purpose: string): Buffer {
-  return env.secret(
+  const key = env.secret(
     name,
     () => developmentKey(purpose),
     (raw) => {
@@ -17,6 +19,12 @@ export function base64Key(env: Env, name: string, purpose: string): Buffer {
     },
     (line) => new Logger('Config').warn(line),
   );
+  // 32 random bytes hold about 30 different values (fewer than 16 has odds below 1e-14): so few
+  // means a key typed or built by hand, not drawn.
+  if (env.isProduction && new Set(key).size < MIN_DISTINCT_KEY_BYTES) {
+    throw new ConfigError(`${name} has too few different bytes to be random; generate one (openssl rand -base64 32)`);
+  }
+  return key;
 }
 
 /** The key that seals tokens inside events; the api and every worker must share it. */

@@ -35,10 +35,12 @@ export class MfaController {
   @ApiBearerAuth(BEARER_AUTH)
   @ApiOperation({
     summary: 'Start setting up TOTP',
-    description: 'Returns a new secret, pending until `enable` sees a code of it; a new setup replaces a pending one. Sent with Cache-Control: no-store.',
+    description:
+      'Returns a new secret, pending until `enable` sees a code of it; a new setup replaces a pending one. Sent with Cache-Control: no-store. ' +
+      'Refused (403 EMAIL_NOT_CONFIRMED) until the account\'s address is confirmed.',
   })
   @ApiOkResponse({ type: TotpSetupResponse })
-  @ApiProblems(BODY_PROBLEMS, BEARER_PROBLEMS, { 400: ['INVALID_CREDENTIALS'], 409: ['MFA_ALREADY_ENABLED'] })
+  @ApiProblems(BODY_PROBLEMS, BEARER_PROBLEMS, { 400: ['INVALID_CREDENTIALS'], 403: ['EMAIL_NOT_CONFIRMED'], 409: ['MFA_ALREADY_ENABLED'] })
   @UseGuards(JwtAuthGuard)
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -50,10 +52,12 @@ export class MfaController {
   @ApiBearerAuth(BEARER_AUTH)
   @ApiOperation({
     summary: 'Turn TOTP on with a first code',
-    description: 'Returns the 10 recovery codes, shown this once (only digests are stored). Wrong codes count against RATE_LIMIT_MFA_PER_ACCOUNT.',
+    description:
+      'Returns the 10 recovery codes, shown this once (only digests are stored). Wrong codes count against RATE_LIMIT_MFA_PER_ACCOUNT. ' +
+      'Every other session of the user ends (the caller\'s stays). Refused (403 EMAIL_NOT_CONFIRMED) until the address is confirmed.',
   })
   @ApiOkResponse({ type: RecoveryCodesResponse, description: 'Sent with Cache-Control: no-store' })
-  @ApiProblems(BODY_PROBLEMS, BEARER_PROBLEMS, { 400: ['INVALID_MFA_CODE'], 409: ['MFA_ALREADY_ENABLED', 'MFA_SETUP_REQUIRED'] })
+  @ApiProblems(BODY_PROBLEMS, BEARER_PROBLEMS, { 400: ['INVALID_MFA_CODE'], 403: ['EMAIL_NOT_CONFIRMED'], 409: ['MFA_ALREADY_ENABLED', 'MFA_SETUP_REQUIRED'] })
   @UseGuards(JwtAuthGuard)
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')

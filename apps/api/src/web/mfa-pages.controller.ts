@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Req, Res, UseFilters, UseGuards,
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   AuthService,
+  EmailNotConfirmedError,
   InvalidMfaCodeError,
   InvalidMfaTokenError,
   MfaAlreadyEnabledError,
@@ -100,6 +101,7 @@ export class MfaPagesController {
     } catch (error) {
       if (error instanceof WrongCurrentPasswordError) return fail(400, error.message);
       if (error instanceof MfaAlreadyEnabledError) return this.renderSettings(request, reply, current, 409, { notice: error.message });
+      if (error instanceof EmailNotConfirmedError) return this.renderSettings(request, reply, current, 403, {});
       if (error instanceof TooManyRequestsError) return fail(429, tooMany(reply, error, 'attempts'));
       throw error;
     }
@@ -122,6 +124,7 @@ export class MfaPagesController {
       if (error instanceof InvalidMfaCodeError) return again(400, WRONG_CODE);
       if (error instanceof TooManyRequestsError) return again(429, tooMany(reply, error));
       if (error instanceof MfaAlreadyEnabledError || error instanceof MfaSetupRequiredError) return this.renderSettings(request, reply, current, 409, {});
+      if (error instanceof EmailNotConfirmedError) return this.renderSettings(request, reply, current, 403, {});
       throw error;
     }
   }
@@ -188,6 +191,7 @@ export class MfaPagesController {
     return reply.status(status).view('mfa', {
       title: 'Two-step sign-in',
       mfaEnabled: current.user.mfaEnabledAt !== null,
+      emailConfirmed: current.user.emailConfirmed,
       csrf: this.browser.csrfToken(request, reply, current.session),
       ...data,
     });

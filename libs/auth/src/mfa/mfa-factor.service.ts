@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { generateSecretToken, hashSecretToken } from '@accounts/tokens';
-import { AccountActivityService, type ClientMeta } from '@accounts/users';
+import { AccountActivityService, type ClientMeta, type User } from '@accounts/users';
 import { RateLimits } from '../rate-limits.service';
 import type { SignInMethod } from '../session.entity';
 import { InvalidMfaCodeError, InvalidMfaTokenError, MfaSetupRequiredError } from './mfa.errors';
@@ -62,6 +62,18 @@ export class MfaFactor {
     await run(em, 'delete from mfa_totp where user_id = ?', [userId]);
     await run(em, 'delete from mfa_recovery_codes where user_id = ?', [userId]);
     await this.voidChallenges(em, userId);
+  }
+
+  /**
+   * Removes whatever factor an account set up before its address was confirmed (pending or on),
+   * when the owner of the inbox proves it (a reset): it may be the work of someone who registered
+   * the owner's address, and must not lock the owner out. A factor that was on is recorded as `mfa.disabled`.
+   */
+  async removeUnproven(em: EntityManager, user: User, client: ClientMeta): Promise<void> {
+    await this.remove(em, user.id);
+    if (!user.mfaEnabledAt) return;
+    user.mfaEnabledAt = null;
+    this.activity.record(em, user.id, 'mfa.disabled', client);
   }
 
   /**

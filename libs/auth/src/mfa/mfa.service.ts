@@ -6,9 +6,10 @@ import { appConfig } from '@accounts/config';
 import { OutboxService } from '@accounts/mail/outbox';
 import { AccountActivityService, User, type ClientMeta } from '@accounts/users';
 import type { Principal } from '../access-token.service';
-import { AuthenticationRequiredError } from '../auth.errors';
+import { AuthenticationRequiredError, EmailNotConfirmedError } from '../auth.errors';
 import { AuthService, recipient } from '../auth.service';
 import { SecurityEvents } from '../security-events.service';
+import { SessionsService } from '../sessions.service';
 import { MfaFactor } from './mfa-factor.service';
 import { MfaAlreadyEnabledError, MfaNotEnabledError } from './mfa.errors';
 import { newTotpSecret, totpUrl } from './totp.util';
@@ -19,6 +20,16 @@ export interface TotpSetup {
   otpauthUrl: string;
   /** The QR code of `otpauthUrl`, as SVG markup (no script, no style attribute: fits a strict CSP). */
   qrSvg: string;
+}
+
+/**
+ * A second factor guards an address its owner proved: set up by someone who registered another's
+ * address without reading its inbox, it would lock the owner out after their reset (SPEC §5).
+ */
+function assertAddressConfirmed(user: User): void {
+  if (!user.emailConfirmed) {
+    throw new EmailNotConfirmedError('Confirm your email address before turning on two-step sign-in: open the link we sent, or ask for a new one');
+  }
 }
 
 /**
@@ -35,6 +46,7 @@ export class MfaService {
     private readonly outbox: OutboxService,
     private readonly activity: AccountActivityService,
     private readonly events: SecurityEvents,
+    private readonly sessions: SessionsService,
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {}
 
@@ -44,6 +56,7 @@ export class MfaService {
     const secret = newTotpSecret();
     await this.inLockedAccount(user.id, async (em, fresh) => {
       if (fresh.mfaEnabledAt) throw new MfaAlreadyEnabledError();
+      assertAddressConfirmed(fresh);
       await this.factor.storePending(em, fresh.id, secret);
     });
     const otpauthUrl = totpUrl(secret, this.app.name, user.email);
@@ -55,10 +68,14 @@ export class MfaService {
     return this.factor.guardCodes(principal.userId, () =>
       this.inLockedAccount(principal.userId, async (em, user) => {
         if (user.mfaEnabledAt) throw new MfaAlreadyEnabledError();
+        assertAddressConfirmed(user);
         await this.factor.spendTotpCode(em, user.id, code, 'pending');
         await this.factor.enable(em, user.id);
         user.mfaEnabledAt = new Date();
         const codes = await this.factor.replaceRecoveryCodes(em, user.id);
+        // Like a new password: a session stolen before (a refresh token, a browser cookie) must not
+        // outlive the factor that now guards the account. The caller's own session stays.
+        await this.sessions.revokeAll(em, user.id, principal.sessionId);
         this.activity.record(em, user.id, 'mfa.enabled', client);
         this.outbox.record(em, 'mfa.enabled', () => recipient(user));
         this.events.record('auth.mfa.enabled', { userId: user.id });
