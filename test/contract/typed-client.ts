@@ -47,6 +47,7 @@ export const CLIENT_ACTION: Record<ProblemCode, string> = {
   REDIRECT_URI_NOT_ALLOWED: 'a configuration error: add the redirect URI to OIDC_REDIRECT_ALLOWLIST',
   PROVIDER_UNAVAILABLE: 'the identity provider is down: retry after Retry-After seconds, or sign in with a password',
   LAST_SIGN_IN_METHOD: 'ask the user to set a password (forgot-password) or link another provider first',
+  REAUTHENTICATION_REQUIRED: 'the account has no password and its sign-in is older than 5 minutes: sign in through the identity provider again, then retry',
 };
 
 function fail(step: string, problem: { status: number; code: ProblemCode }): never {

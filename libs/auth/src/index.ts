@@ -8,6 +8,8 @@ export {
   type AccountExport,
   type AccountExportSections,
   type EmailedLinkExport,
+  type IdentityExport,
+  type MfaExport,
   type ProfileExport,
   type SessionExport,
 } from './account-export.service';
