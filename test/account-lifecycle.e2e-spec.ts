@@ -160,8 +160,10 @@ describe('account lifecycle', () => {
       const account = await createAccount(stack);
       const { accessToken } = await signIn(stack, account.email, account.password);
       expectProblem(await stack.api.request('DELETE', '/api/v1/users/me', { body: { currentPassword: 'wrong password here' }, token: accessToken }), 400, 'INVALID_CREDENTIALS');
-      expectProblem(await stack.api.request('DELETE', '/api/v1/users/me', { body: {}, token: accessToken }), 400, 'VALIDATION_FAILED');
-      expectProblem(await stack.api.request('DELETE', '/api/v1/users/me', { token: accessToken }), 400, 'VALIDATION_FAILED');
+      // Left out, it counts as wrong: only an account without a password may send {} (SPEC §12).
+      expectProblem(await stack.api.request('DELETE', '/api/v1/users/me', { body: {}, token: accessToken }), 400, 'INVALID_CREDENTIALS');
+      expectProblem(await stack.api.request('DELETE', '/api/v1/users/me', { token: accessToken }), 400, 'INVALID_CREDENTIALS');
+      expectProblem(await stack.api.request('DELETE', '/api/v1/users/me', { body: { currentPassword: '' }, token: accessToken }), 400, 'VALIDATION_FAILED');
       expectProblem(await stack.api.request('DELETE', '/api/v1/users/me', { body: { currentPassword: account.password } }), 401, 'UNAUTHENTICATED');
       expect((await stack.api.get('/users/me', accessToken)).status).toBe(200);
     });

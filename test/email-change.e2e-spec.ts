@@ -119,11 +119,13 @@ describe('email change with undo', () => {
       { newEmail: 'not an address', currentPassword: account.password },
       { newEmail: `${'a'.repeat(250)}@example.com`, currentPassword: account.password },
       { newEmail: 42, currentPassword: account.password },
-      { newEmail: uniqueEmail('chg-bad-x') },
+      { newEmail: uniqueEmail('chg-bad-x'), currentPassword: '' },
       { newEmail: uniqueEmail('chg-bad-y'), currentPassword: account.password, extra: true },
     ]) {
       expectProblem(await post('/users/me/email', body, session.accessToken), 400, 'VALIDATION_FAILED');
     }
+    // Left out by an account that has a password: as wrong as a wrong one (SPEC §12 lets only passwordless accounts leave it out).
+    expectProblem(await post('/users/me/email', { newEmail: uniqueEmail('chg-bad-z') }, session.accessToken), 400, 'INVALID_CREDENTIALS');
     expectProblem(await post('/users/me/email', { newEmail: uniqueEmail('chg-anon'), currentPassword: account.password }), 401, 'UNAUTHENTICATED');
     for (const path of ['/auth/email/change/confirm', '/auth/email/change/undo']) {
       expectProblem(await post(path, {}), 400, 'VALIDATION_FAILED');

@@ -47,7 +47,7 @@ describe('email change in a browser', () => {
 
   async function askForChange(newEmail: string, password: string) {
     await page.getByLabel('New email address').fill(newEmail);
-    await page.getByLabel('Your password').fill(password);
+    await page.getByLabel('Your password', { exact: true }).fill(password);
     await page.getByRole('button', { name: 'Change email' }).click();
   }
 

@@ -3,9 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
-import { TestOidcProvider } from '../support/oidc-provider';
-import { freePort } from '../support/private-redis';
-import { startStack, type Stack } from '../support/stack';
+import { startStackWithProvider, type TestOidcProvider } from '../support/oidc-provider';
+import type { Stack } from '../support/stack';
+import { awayFromStepEdge, totpCode } from '../support/totp';
 import { uniqueEmail } from '../support/unique';
 
 const SCREENSHOTS = join(__dirname, '..', 'artifacts', 'screenshots');
@@ -21,22 +21,7 @@ describe('identity-provider sign-in in a browser', () => {
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    provider = await TestOidcProvider.start([
-      { clientId: 'accounts', clientSecret: 'browser-test-client-secret', redirectUris: [`${base}/auth/oidc/corp/callback`] },
-    ]);
-    stack = await startStack({
-      port,
-      env: {
-        APP_URL: base,
-        OIDC_PROVIDERS: 'corp',
-        OIDC_CORP_ISSUER: provider.issuer,
-        OIDC_CORP_CLIENT_ID: 'accounts',
-        OIDC_CORP_CLIENT_SECRET: 'browser-test-client-secret',
-        OIDC_CORP_LABEL: 'Corp SSO',
-      },
-    });
+    ({ stack, provider, base } = await startStackWithProvider());
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -71,6 +56,67 @@ describe('identity-provider sign-in in a browser', () => {
     await page.getByRole('button', { name: 'Remove Corp SSO' }).click();
     expect(await page.textContent('[role="alert"]')).toContain('This is the last way to sign in');
     await shot('account-identity-last-method');
+  });
+
+  const someone = (label: string) => ({ sub: `sub-${randomBytes(6).toString('hex')}`, email: uniqueEmail(label), email_verified: true });
+  const userIdOf = async (email: string) => (await stack.sql<{ id: string }>('select id from users where email_canonical = ?', [email.toLowerCase()]))[0].id;
+
+  it('deletes an account without a password from /account, after a fresh provider sign-in once the last one is over 5 minutes old', async () => {
+    const who = someone('chromium-oidc-delete');
+    await provider.next({ account: who });
+    await page.goto(`${base}/login`);
+    await page.getByRole('link', { name: 'Continue with Corp SSO' }).click();
+    await page.waitForURL(`${base}/account`);
+    // Signed in 6 minutes ago, as far as the server knows.
+    await stack.sql("update sessions set signed_in_at = now() - interval '6 minutes' where user_id = ?", [await userIdOf(who.email)]);
+
+    await page.goto(`${base}/account/delete`);
+    expect(await page.locator('input[name="currentPassword"]').count()).toBe(0);
+    expect(await page.textContent('main')).toContain('sign in again with your identity provider');
+    await page.getByLabel('Type your email address to confirm').fill(who.email);
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    expect(await page.textContent('#currentPassword-error')).toContain('sign in again with your identity provider');
+    await shot('account-delete-sign-in-again');
+
+    await provider.next({ account: who });
+    await page.getByRole('link', { name: 'Sign in again with Corp SSO' }).click();
+    await page.waitForURL(`${base}/account`);
+    expect(await page.locator('input[name="currentPassword"]').count()).toBe(0);
+    await page.getByLabel('Type your email address to confirm').fill(who.email);
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    expect(await heading()).toBe('Account deleted');
+    expect(await stack.sql('select id from users where email_canonical = ?', [who.email.toLowerCase()])).toEqual([]);
+  });
+
+  it('sets up MFA without a password, then asks for the code after the provider and lands on /account', async () => {
+    const who = someone('chromium-oidc-mfa');
+    await provider.next({ account: who });
+    await page.goto(`${base}/auth/oidc/corp`);
+    await page.waitForURL(`${base}/account`);
+    await page.goto(`${base}/account/mfa`);
+    expect(await page.locator('input[name="currentPassword"]').count()).toBe(0);
+    await page.getByRole('button', { name: 'Set up two-step sign-in' }).click();
+    const secret = ((await page.textContent('#totp-secret')) ?? '').replace(/\s/g, '');
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    // The enabling code and the sign-in's code must fall in neighbouring steps.
+    await awayFromStepEdge(8_000);
+    await page.getByLabel('Code from your authenticator app').fill(totpCode(secret));
+    await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+    expect(await heading()).toBe('Your recovery codes');
+
+    await context.clearCookies();
+    await provider.next({ account: who });
+    await page.goto(`${base}/login`);
+    await page.getByRole('link', { name: 'Continue with Corp SSO' }).click();
+    expect(await heading()).toBe('Two-step sign-in');
+    await shot('provider-sign-in-second-step');
+    await page.getByLabel('Code from your authenticator app').fill(totpCode(secret, 1));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(`${base}/account`);
+    expect(await page.textContent('main')).toContain(who.email);
+    // The session the second step opened counts as a provider sign-in (for re-authentication).
+    const [latest] = await stack.sql<{ sign_in_method: string }>('select sign_in_method from sessions where user_id = ? order by created_at desc limit 1', [await userIdOf(who.email)]);
+    expect(latest.sign_in_method).toBe('provider');
   });
 
   it('offers the provider on /register too, and explains in words when the provider vouches for no address', async () => {

@@ -48,6 +48,7 @@ export const CLIENT_ACTION: Record<ProblemCode, string> = {
   PKCE_REQUIRED: 'a client bug: send code_challenge and code_challenge_method=S256, then code_verifier at the exchange',
   PROVIDER_UNAVAILABLE: 'the identity provider is down: retry after Retry-After seconds, or sign in with a password',
   LAST_SIGN_IN_METHOD: 'ask the user to set a password (forgot-password) or link another provider first',
+  REAUTHENTICATION_REQUIRED: 'the account has no password and its sign-in is older than 5 minutes: sign in through the identity provider again, then retry',
 };
 
 function fail(step: string, problem: { status: number; code: ProblemCode }): never {

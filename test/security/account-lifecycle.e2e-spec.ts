@@ -2,6 +2,7 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { MAIL_QUEUE } from '@accounts/mail/contract';
 import { ApiClient } from '../support/api-client';
+import { enableMfa } from '../support/mfa';
 import { createAccount, expectProblem, requestResetToken, signIn, type Account } from '../support/security';
 import { startStack, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
@@ -33,6 +34,13 @@ describe('security: account lifecycle', () => {
     const password = strongPassword();
     expect((await stack.api.post('/auth/password/reset', { token: resetToken, password })).status).toBe(204);
     const session = await signIn(stack, account.email, password);
+    // MFA on and an identity linked: their sections hold no secret either.
+    const mfa = await enableMfa(stack, { ...account, password });
+    await stack.sql("insert into identities (id, user_id, issuer, subject, email, created_at) values (gen_random_uuid(), ?, 'https://idp.example', ?, ?, now())", [
+      account.userId,
+      `sub-${account.userId}`,
+      account.email,
+    ]);
     const activity = await pollUntil(
       () => stack.api.get('/users/me/activity?limit=100', session.accessToken),
       (page) => page.body.items.some((item: { type: string }) => item.type === 'signin.failed'),
@@ -44,14 +52,21 @@ describe('security: account lifecycle', () => {
       'select token_hash from refresh_tokens r join sessions s on s.id = r.session_id where s.user_id = ? union all select token_hash from one_time_tokens where user_id = ?',
       [account.userId, account.userId],
     );
+    const mfaAtRest = await stack.sql<{ value: string }>(
+      'select secret_ciphertext as value from mfa_totp where user_id = ? union all select code_digest from mfa_recovery_codes where user_id = ?',
+      [account.userId, account.userId],
+    );
+    const mfaSecrets = [mfa.secret, ...mfa.recoveryCodes, ...mfaAtRest.map((row) => row.value)];
     for (const text of [JSON.stringify(activity.body), JSON.stringify(exported.body), rows]) {
-      for (const secret of [guess, account.password, password, resetToken, session.refreshToken, session.accessToken, hash, ...hashes.map((row) => row.token_hash)]) {
+      for (const secret of [guess, account.password, password, resetToken, session.refreshToken, session.accessToken, hash, ...hashes.map((row) => row.token_hash), ...mfaSecrets]) {
         expect(text).not.toContain(secret);
       }
       expect(text).not.toMatch(/\$argon2/);
     }
     expect(Object.keys(exported.body.sessions[0]).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'ip', 'lastUsedAt', 'revokedAt', 'userAgent']);
     expect(Object.keys(exported.body.emailedLinks[0]).sort()).toEqual(['createdAt', 'expiresAt', 'purpose', 'usedAt']);
+    expect(Object.keys(exported.body.identities[0]).sort()).toEqual(['createdAt', 'email', 'id', 'issuer', 'provider', 'subject']);
+    expect(exported.body.mfa).toEqual({ enabled: true, enabledAt: expect.any(String), recoveryCodesRemaining: 10 });
   });
 
   it('exports the same whether an email change asked for a free or a registered address', async () => {

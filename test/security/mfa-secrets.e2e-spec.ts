@@ -7,7 +7,8 @@ import { strongPassword } from '../support/unique';
 /**
  * Where a TOTP secret, a recovery code or an mfaToken must never show up: the logs (at the most
  * verbose level, through every MFA flow and its failures), any error body, the user JSON, the
- * outbox (mail events are notices) and the account activity.
+ * data export (nor the secret's ciphertext or a code's digest), the outbox (mail events are
+ * notices) and the account activity.
  */
 describe('security: MFA secrets stay secret', () => {
   let stack: Stack;
@@ -56,6 +57,21 @@ describe('security: MFA secrets stay secret', () => {
 
     const renewed = await call('POST', '/auth/mfa/recovery-codes', { currentPassword: account.password, code: codes[1] }, signedIn.body.accessToken);
     secrets.push(...renewed.body.recoveryCodes);
+    // The export of this MFA account, with an identity linked: the state of each, never a secret.
+    await stack.sql("insert into identities (id, user_id, issuer, subject, email, created_at) values (gen_random_uuid(), ?, 'https://idp.example', ?, ?, now())", [
+      account.userId,
+      `sub-${account.userId}`,
+      account.email,
+    ]);
+    const exported = await stack.api.get('/users/me/export', signedIn.body.accessToken);
+    expect(exported.body.mfa).toEqual({ enabled: true, enabledAt: expect.any(String), recoveryCodesRemaining: 10 });
+    expect(exported.body.identities).toEqual([expect.objectContaining({ issuer: 'https://idp.example', subject: `sub-${account.userId}` })]);
+    const atRest = await stack.sql<{ value: string }>(
+      'select secret_ciphertext as value from mfa_totp where user_id = ? union all select code_digest from mfa_recovery_codes where user_id = ?',
+      [account.userId, account.userId],
+    );
+    expect(atRest.length).toBe(11);
+    secrets.push(...atRest.map((row) => row.value));
     expect((await call('DELETE', '/auth/mfa/totp', { currentPassword: account.password, code: codes[2] }, signedIn.body.accessToken)).status).toBe(400);
     expect((await call('DELETE', '/auth/mfa/totp', { currentPassword: account.password, code: renewed.body.recoveryCodes[0] }, signedIn.body.accessToken)).status).toBe(204);
 
@@ -69,6 +85,7 @@ describe('security: MFA secrets stay secret', () => {
       // MFA_REQUIRED hands out its own mfaToken by design; every other error body holds none.
       errorBodies: JSON.stringify(bodies.filter((b) => (b as { status: number }).status >= 400 && (b as { body: { code?: string } }).body.code !== 'MFA_REQUIRED')),
       userJson: JSON.stringify([me.body, signedIn.body.user]),
+      export: JSON.stringify(exported.body),
       stored: stored.join('\n'),
     };
     expect(places.logs).toContain('auth.signin.mfa_failed');

@@ -3,6 +3,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AddressInfo } from 'node:net';
+import { freePort } from './private-redis';
+import { startStack, type Stack } from './stack';
 
 /** Who signs in at the test provider next (a `sub` of our choosing, and what it asserts). */
 export interface TestAccount {
@@ -149,4 +151,28 @@ export class MiniBrowser {
   cookieHeader(): string {
     return [...this.jar].map(([name, value]) => `${name}=${value}`).join('; ');
   }
+}
+
+/**
+ * A stack whose one identity provider, `corp` (labelled "Corp SSO"), is a TestOidcProvider on
+ * localhost; `env` adds to (or overrides) its configuration. Close both when done.
+ */
+export async function startStackWithProvider(env: Record<string, string> = {}): Promise<{ stack: Stack; provider: TestOidcProvider; base: string }> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const clientSecret = 'test-provider-client-secret';
+  const provider = await TestOidcProvider.start([{ clientId: 'accounts', clientSecret, redirectUris: [`${base}/auth/oidc/corp/callback`] }]);
+  const stack = await startStack({
+    port,
+    env: {
+      APP_URL: base,
+      OIDC_PROVIDERS: 'corp',
+      OIDC_CORP_ISSUER: provider.issuer,
+      OIDC_CORP_CLIENT_ID: 'accounts',
+      OIDC_CORP_CLIENT_SECRET: clientSecret,
+      OIDC_CORP_LABEL: 'Corp SSO',
+      ...env,
+    },
+  });
+  return { stack, provider, base };
 }

@@ -83,7 +83,7 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     templates: join(__dirname, 'web', 'views'),
     layout: 'layout.hbs',
     // The identity-provider buttons of /login and /register.
-    options: { partials: { providers: 'partials/providers.hbs' } },
+    options: { partials: { providers: 'partials/providers.hbs', 'current-password': 'partials/current-password.hbs' } },
     defaultContext: { appName: app_.name },
   });
   return app;

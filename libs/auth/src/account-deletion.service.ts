@@ -31,16 +31,15 @@ export class AccountDeletionService {
   ) {}
 
   /**
-   * Deletes the caller's account after checking `currentPassword` (counted like every current
-   * password: WrongCurrentPasswordError, then TooManyRequestsError). What was checked must still
-   * hold under the row lock: this session alive and the password the one verified (else
-   * AuthenticationRequiredError), so a reset or sign-out everywhere that won the race wins.
+   * Deletes the caller's account after re-authentication (AuthService.assertRecentAuthentication:
+   * `currentPassword`, counted like every current password, or for an account without one a recent
+   * provider sign-in). What was checked must still hold under the row lock: this session alive and
+   * the password the one verified, or still none (else AuthenticationRequiredError), so a reset or
+   * sign-out everywhere that won the race wins.
    */
-  async deleteAccount(principal: Principal, currentPassword: string, meta: SessionMeta = {}): Promise<void> {
-    const user = await this.em.fork().findOne(User, principal.userId);
-    if (!user) throw new AuthenticationRequiredError();
+  async deleteAccount(principal: Principal, currentPassword: string | undefined, meta: SessionMeta = {}): Promise<void> {
+    const user = await this.auth.assertRecentAuthentication(principal, currentPassword);
     const verifiedHash = user.passwordHash;
-    await this.auth.assertCurrentPassword(user, currentPassword);
     await this.em.fork().transactional(async (em) => {
       const fresh = await em.getRepository(User).findByIdLocked(user.id);
       const stillValid = fresh?.passwordHash === verifiedHash && (await this.sessions.isAlive(em, principal.sessionId, user.id));

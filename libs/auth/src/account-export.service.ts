@@ -4,6 +4,8 @@ import { Injectable } from '@nestjs/common';
 import { OneTimeToken, TokenPurpose } from '@accounts/tokens';
 import { AccountActivityService, toUserView, User, type ActivityView, type UserView } from '@accounts/users';
 import { AuthenticationRequiredError } from './auth.errors';
+import { Identity } from './identity.entity';
+import { OidcClient } from './oidc-client.service';
 import { Session } from './session.entity';
 
 /** The profile as stored: the API's view of the user, and when it last changed. */
@@ -38,6 +40,27 @@ export interface EmailedLinkExport {
   usedAt: string | null;
 }
 
+/** A link to an identity provider's account, as stored (SPEC §12). */
+export interface IdentityExport {
+  id: string;
+  /** The provider's issuer and its id for the user there (stored about the user, so exported). */
+  issuer: string;
+  subject: string;
+  /** The configured provider's label; null for an issuer no longer configured. */
+  provider: string | null;
+  /** The address the provider asserted when the identity was linked. */
+  email: string | null;
+  createdAt: string;
+}
+
+/** The state of two-step sign-in (SPEC §11); never the secret, its ciphertext or a code's digest. */
+export interface MfaExport {
+  enabled: boolean;
+  enabledAt: string | null;
+  /** Unused recovery codes left (0 while MFA is off). */
+  recoveryCodesRemaining: number;
+}
+
 /**
  * The sections of a data export: everything stored about the user, never a hash or a secret.
  * To add a section: a property here, its reader in `sections` of AccountExportService, and its schema in the
@@ -47,6 +70,8 @@ export interface AccountExportSections {
   profile: ProfileExport;
   sessions: SessionExport[];
   emailedLinks: EmailedLinkExport[];
+  identities: IdentityExport[];
+  mfa: MfaExport;
   activity: ActivityView[];
 }
 
@@ -85,12 +110,28 @@ export class AccountExportService {
         expiresAt: token.expiresAt.toISOString(),
         usedAt: iso(token.usedAt),
       })),
+    identities: async (em, user) =>
+      (await em.find(Identity, { user: user.id }, { orderBy: { createdAt: 'asc', id: 'asc' } })).map((identity) => ({
+        id: identity.id,
+        issuer: identity.issuer,
+        subject: identity.subject,
+        provider: this.oidc.providerOf(identity.issuer)?.label ?? null,
+        email: identity.email,
+        createdAt: identity.createdAt.toISOString(),
+      })),
+    mfa: async (em, user) => {
+      const [{ remaining }] = await em
+        .getConnection()
+        .execute<Array<{ remaining: number }>>('select count(*)::int as remaining from mfa_recovery_codes where user_id = ? and used_at is null', [user.id], 'all', em.getTransactionContext());
+      return { enabled: user.mfaEnabledAt !== null, enabledAt: iso(user.mfaEnabledAt), recoveryCodesRemaining: remaining };
+    },
     activity: (em, user) => this.activity.newest(em, user.id),
   };
 
   constructor(
     private readonly em: EntityManager,
     private readonly activity: AccountActivityService,
+    private readonly oidc: OidcClient,
   ) {}
 
   /** Every section, read from one snapshot so they agree with each other. */

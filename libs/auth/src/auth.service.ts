@@ -394,7 +394,8 @@ export class AuthService {
    * Returns the user, as read for the check.
    */
   async assertRecentAuthentication(principal: Principal, password?: string): Promise<User> {
-    const user = await this.em.findOneOrFail(User, principal.userId);
+    const user = await this.em.findOne(User, principal.userId);
+    if (!user) throw new AuthenticationRequiredError();
     if (user.passwordHash !== null) {
       await this.assertCurrentPassword(user, password ?? '');
       return user;

@@ -2,13 +2,14 @@ import { TokenPurpose } from '@accounts/tokens';
 import { User } from '@accounts/users';
 import { SameEmailError, WrongCurrentPasswordError } from './auth.errors';
 import { EmailChangeService } from './email-change.service';
+import { ReauthenticationRequiredError } from './oidc.errors';
 
 /**
  * The request of an email change with its collaborators faked (seams we own) and the entity
  * manager at its edge: what it does for a free, a taken and a capped address must not differ in
  * anything the caller can see.
  */
-function build(options: { taken?: User | null; mailAllowed?: boolean; wrongPassword?: boolean } = {}) {
+function build(options: { taken?: User | null; mailAllowed?: boolean; refusal?: Error } = {}) {
   const user = new User('ann@example.com', 'stored-hash', 'Ann');
   const tx = { getRepository: () => ({ findByEmailHeld: jest.fn().mockResolvedValue(options.taken ?? null) }) };
   const em = {
@@ -17,8 +18,9 @@ function build(options: { taken?: User | null; mailAllowed?: boolean; wrongPassw
   };
   const fakes = {
     auth: {
-      assertCurrentPassword: jest.fn(async () => {
-        if (options.wrongPassword) throw new WrongCurrentPasswordError();
+      assertRecentAuthentication: jest.fn(async () => {
+        if (options.refusal) throw options.refusal;
+        return user;
       }),
     },
     hasher: {},
@@ -43,7 +45,7 @@ describe('EmailChangeService.request', () => {
   it('takes the per-account point before the password is checked, then mails the new address a link bound to it, without the name', async () => {
     const { service, user, tx, auth, limits, tokens, outbox, activity } = build();
     await service.request(principal, ' New@Example.com ', 'right password', client);
-    expect(limits.consume.mock.invocationCallOrder[0]).toBeLessThan(auth.assertCurrentPassword.mock.invocationCallOrder[0]);
+    expect(limits.consume.mock.invocationCallOrder[0]).toBeLessThan(auth.assertRecentAuthentication.mock.invocationCallOrder[0]);
     expect(limits.consume).toHaveBeenCalledWith('emailChangePerAccount', user.id);
     expect(limits.count).toHaveBeenCalledWith('mailPerAddress', 'new@example.com');
     expect(tokens.issue).toHaveBeenCalledWith(tx, user, TokenPurpose.EmailChange, 3_600_000, null, 'New@Example.com');
@@ -80,17 +82,25 @@ describe('EmailChangeService.request', () => {
   });
 
   it('gives the per-account point back for a wrong password (that has a count of its own), and changes nothing', async () => {
-    const { service, user, limits, em, outbox } = build({ wrongPassword: true });
+    const { service, user, limits, em, outbox } = build({ refusal: new WrongCurrentPasswordError() });
     await expect(service.request(principal, 'new@example.com', 'wrong', client)).rejects.toBeInstanceOf(WrongCurrentPasswordError);
     expect(limits.giveBack).toHaveBeenCalledWith('emailChangePerAccount', user.id);
     expect(em.transactional).not.toHaveBeenCalled();
     expect(outbox.record).not.toHaveBeenCalled();
   });
 
+  it('re-authenticates through the one check (no password for an account without one) and gives the point back when the sign-in is too old', async () => {
+    const { service, user, limits, em, auth } = build({ refusal: new ReauthenticationRequiredError() });
+    await expect(service.request(principal, 'new@example.com', undefined, client)).rejects.toBeInstanceOf(ReauthenticationRequiredError);
+    expect(auth.assertRecentAuthentication).toHaveBeenCalledWith(principal, undefined);
+    expect(limits.giveBack).toHaveBeenCalledWith('emailChangePerAccount', user.id);
+    expect(em.transactional).not.toHaveBeenCalled();
+  });
+
   it('refuses the current address in any case before counting anything', async () => {
     const { service, limits, auth } = build();
     await expect(service.request(principal, ' ANN@example.com', 'right password', client)).rejects.toBeInstanceOf(SameEmailError);
     expect(limits.consume).not.toHaveBeenCalled();
-    expect(auth.assertCurrentPassword).not.toHaveBeenCalled();
+    expect(auth.assertRecentAuthentication).not.toHaveBeenCalled();
   });
 });

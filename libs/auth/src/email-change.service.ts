@@ -10,6 +10,7 @@ import { AccountActivityService, canonicalEmail, normalizeEmail, toUserView, Use
 import type { Principal } from './access-token.service';
 import { AuthenticationRequiredError, EmailTakenError, SameEmailError, WrongCurrentPasswordError } from './auth.errors';
 import { AuthService, recipient } from './auth.service';
+import { ReauthenticationRequiredError } from './oidc.errors';
 import { PasswordHasher } from './password.hasher';
 import { RateLimits } from './rate-limits.service';
 import { SecurityEvents } from './security-events.service';
@@ -42,15 +43,15 @@ export class EmailChangeService {
    * before the work (a wrong password gives its point back: it has a count of its own), and per new
    * address like every triggered mail: above that cap nothing is sent, and the answer is the same.
    */
-  async request(principal: Principal, newEmail: string, currentPassword: string, client: ClientMeta): Promise<void> {
+  async request(principal: Principal, newEmail: string, currentPassword: string | undefined, client: ClientMeta): Promise<void> {
     const user = await this.em.findOneOrFail(User, principal.userId);
     const target = canonicalEmail(newEmail);
     if (target === user.emailCanonical) throw new SameEmailError();
     await this.limits.consume('emailChangePerAccount', user.id);
     try {
-      await this.auth.assertCurrentPassword(user, currentPassword);
+      await this.auth.assertRecentAuthentication(principal, currentPassword);
     } catch (error) {
-      if (error instanceof WrongCurrentPasswordError) await this.limits.giveBack('emailChangePerAccount', user.id);
+      if (error instanceof WrongCurrentPasswordError || error instanceof ReauthenticationRequiredError) await this.limits.giveBack('emailChangePerAccount', user.id);
       throw error;
     }
     const mailAllowed = await this.limits.count('mailPerAddress', target);

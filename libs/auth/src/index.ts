@@ -9,6 +9,8 @@ export {
   type AccountExportSections,
   type EmailedLinkExport,
   EXPORTED_LINK_PURPOSES,
+  type IdentityExport,
+  type MfaExport,
   type ProfileExport,
   type SessionExport,
 } from './account-export.service';

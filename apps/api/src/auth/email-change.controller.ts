@@ -5,6 +5,7 @@ import { API_PREFIX } from '../api-prefix.constant';
 import { ApiProblems, BODY_PROBLEMS, SERVER_PROBLEMS } from '../http/problem.openapi';
 import { BEARER_AUTH } from '../ops/docs/openapi.docs';
 import { EmailChangeTokenDto, RequestEmailChangeDto } from './dto/email-change.dto';
+import { REAUTHENTICATION_PROBLEMS, REAUTHENTICATION_RULE } from './dto/field-rules.decorators';
 import { AcceptedResponse, UserResponse } from './dto/responses.dto';
 import { AuthPerIpLimitGuard, TokenGuessLimitInterceptor } from './rate-limit.guards';
 import { ClientMeta, CurrentPrincipal } from './request-context.decorators';
@@ -24,10 +25,11 @@ export class EmailChangeController {
       'The new address is mailed a confirmation link (EMAIL_CHANGE_TOKEN_TTL); nothing changes until it is used. ' +
       'A taken address answers the same 202 and its owner is mailed a notice without a link. ' +
       'Refused with 400 VALIDATION_FAILED for the address the account already has. ' +
-      'Counted per account (RATE_LIMIT_EMAIL_CHANGE_PER_ACCOUNT) and per new address (RATE_LIMIT_MAIL_PER_ADDRESS: above it no mail, same answer).',
+      'Counted per account (RATE_LIMIT_EMAIL_CHANGE_PER_ACCOUNT) and per new address (RATE_LIMIT_MAIL_PER_ADDRESS: above it no mail, same answer). ' +
+      REAUTHENTICATION_RULE,
   })
   @ApiAcceptedResponse({ type: AcceptedResponse, description: 'For free and taken addresses alike' })
-  @ApiProblems(BODY_PROBLEMS, { 400: ['INVALID_CREDENTIALS'], 401: ['UNAUTHENTICATED'], 429: ['TOO_MANY_REQUESTS'] })
+  @ApiProblems(BODY_PROBLEMS, REAUTHENTICATION_PROBLEMS, { 401: ['UNAUTHENTICATED'], 429: ['TOO_MANY_REQUESTS'] })
   @UseGuards(JwtAuthGuard)
   @HttpCode(202)
   async request(@CurrentPrincipal() principal: Principal, @Body() body: RequestEmailChangeDto, @ClientMeta() meta: SessionMeta): Promise<AcceptedResponse> {

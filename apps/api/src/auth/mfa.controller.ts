@@ -5,6 +5,7 @@ import { API_PREFIX } from '../api-prefix.constant';
 import { ApiProblems, BODY_PROBLEMS, SERVER_PROBLEMS } from '../http/problem.openapi';
 import { ValidationFailedException } from '../http/problem.document';
 import { BEARER_AUTH } from '../ops/docs/openapi.docs';
+import { REAUTHENTICATION_PROBLEMS, REAUTHENTICATION_RULE } from './dto/field-rules.decorators';
 import { LoginMfaDto, MfaEnableDto, MfaReauthenticationDto, MfaSetupDto, RecoveryCodesResponse, TotpSetupResponse } from './dto/mfa.dto';
 import { SignedInResponse } from './dto/responses.dto';
 import { AuthPerIpLimitGuard } from './rate-limit.guards';
@@ -35,12 +36,10 @@ export class MfaController {
   @ApiBearerAuth(BEARER_AUTH)
   @ApiOperation({
     summary: 'Start setting up TOTP',
-    description:
-      'Returns a new secret, pending until `enable` sees a code of it; a new setup replaces a pending one. Sent with Cache-Control: no-store. ' +
-      'Refused (403 EMAIL_NOT_CONFIRMED) until the account\'s address is confirmed.',
+    description: `Returns a new secret, pending until \`enable\` sees a code of it; a new setup replaces a pending one. Sent with Cache-Control: no-store. Refused (403 EMAIL_NOT_CONFIRMED) until the account's address is confirmed. ${REAUTHENTICATION_RULE}`,
   })
   @ApiOkResponse({ type: TotpSetupResponse })
-  @ApiProblems(BODY_PROBLEMS, BEARER_PROBLEMS, { 400: ['INVALID_CREDENTIALS'], 403: ['EMAIL_NOT_CONFIRMED'], 409: ['MFA_ALREADY_ENABLED'] })
+  @ApiProblems(BODY_PROBLEMS, BEARER_PROBLEMS, REAUTHENTICATION_PROBLEMS, { 403: ['EMAIL_NOT_CONFIRMED'], 409: ['MFA_ALREADY_ENABLED'] })
   @UseGuards(JwtAuthGuard)
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -67,9 +66,9 @@ export class MfaController {
 
   @Delete('mfa/totp')
   @ApiBearerAuth(BEARER_AUTH)
-  @ApiOperation({ summary: 'Turn TOTP off', description: 'Needs the current password and a TOTP code or an unused recovery code; the recovery codes go too.' })
+  @ApiOperation({ summary: 'Turn TOTP off', description: `Needs re-authentication and a TOTP code or an unused recovery code; the recovery codes go too. ${REAUTHENTICATION_RULE}` })
   @ApiNoContentResponse({ description: 'MFA is off' })
-  @ApiProblems(BODY_PROBLEMS, BEARER_PROBLEMS, { 400: ['INVALID_CREDENTIALS', 'INVALID_MFA_CODE'], 409: ['MFA_NOT_ENABLED'] })
+  @ApiProblems(BODY_PROBLEMS, BEARER_PROBLEMS, REAUTHENTICATION_PROBLEMS, { 400: ['INVALID_MFA_CODE'], 409: ['MFA_NOT_ENABLED'] })
   @UseGuards(JwtAuthGuard)
   @HttpCode(204)
   async disable(@CurrentPrincipal() principal: Principal, @Body() body: MfaReauthenticationDto, @ClientMeta() meta: SessionMeta): Promise<void> {
@@ -78,9 +77,9 @@ export class MfaController {
 
   @Post('mfa/recovery-codes')
   @ApiBearerAuth(BEARER_AUTH)
-  @ApiOperation({ summary: 'Replace the recovery codes', description: 'Needs the current password and a TOTP code or an unused recovery code; the old set stops working.' })
+  @ApiOperation({ summary: 'Replace the recovery codes', description: `Needs re-authentication and a TOTP code or an unused recovery code; the old set stops working. ${REAUTHENTICATION_RULE}` })
   @ApiOkResponse({ type: RecoveryCodesResponse, description: 'Sent with Cache-Control: no-store' })
-  @ApiProblems(BODY_PROBLEMS, BEARER_PROBLEMS, { 400: ['INVALID_CREDENTIALS', 'INVALID_MFA_CODE'], 409: ['MFA_NOT_ENABLED'] })
+  @ApiProblems(BODY_PROBLEMS, BEARER_PROBLEMS, REAUTHENTICATION_PROBLEMS, { 400: ['INVALID_MFA_CODE'], 409: ['MFA_NOT_ENABLED'] })
   @UseGuards(JwtAuthGuard)
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTa
 import { AccountDeletionService, AccountExportService, JwtAuthGuard, type Principal, type SessionMeta } from '@accounts/auth';
 import { AccountActivityService, UsersService, type UserRow } from '@accounts/users';
 import { API_PREFIX } from '../api-prefix.constant';
+import { REAUTHENTICATION_PROBLEMS, REAUTHENTICATION_RULE } from '../auth/dto/field-rules.decorators';
 import { UserResponse } from '../auth/dto/responses.dto';
 import { ClientMeta, CurrentPrincipal, SessionUser } from '../auth/request-context.decorators';
 import { BEARER_AUTH } from '../ops/docs/openapi.docs';
@@ -48,10 +49,11 @@ export class UsersController {
     summary: 'Delete the account',
     description:
       'Deletes the account with its sessions and emailed links at once; its activity keeps only the user id, and a `user.deleted` notice is mailed to the address, which can register again. ' +
-      'Wrong current passwords count per account (429 once used up).',
+      `${REAUTHENTICATION_RULE} Without a password the body is \`{}\`. Wrong current passwords count per account (429 once used up).`,
   })
   @ApiNoContentResponse({ description: 'The account is gone; every token of it is dead' })
-  @ApiProblems(BODY_PROBLEMS, { 400: ['INVALID_CREDENTIALS'], 429: ['TOO_MANY_REQUESTS'] })
+  // The operation's 401 replaces the controller's: UNAUTHENTICATED is named again.
+  @ApiProblems(BODY_PROBLEMS, REAUTHENTICATION_PROBLEMS, { 401: ['UNAUTHENTICATED'], 429: ['TOO_MANY_REQUESTS'] })
   @HttpCode(204)
   async deleteAccount(@CurrentPrincipal() principal: Principal, @Body() body: DeleteAccountDto, @ClientMeta() meta: SessionMeta): Promise<void> {
     await this.deletion.deleteAccount(principal, body.currentPassword, meta);
@@ -69,7 +71,7 @@ export class UsersController {
   }
 
   @Get('me/export')
-  @ApiOperation({ summary: 'Everything stored about the user', description: 'Profile, sessions, emailed links and activity, as JSON; never a hash, token or secret. Sent with Cache-Control: no-store.' })
+  @ApiOperation({ summary: 'Everything stored about the user', description: 'Profile, sessions, emailed links, linked identities, two-step sign-in state and activity, as JSON; never a hash, token or secret. Sent with Cache-Control: no-store.' })
   @ApiOkResponse({ type: AccountExportResponse })
   @Header('Cache-Control', 'no-store')
   exportData(@CurrentPrincipal() principal: Principal): Promise<AccountExportResponse> {

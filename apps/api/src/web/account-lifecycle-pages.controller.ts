@@ -4,6 +4,7 @@ import {
   AccountDeletionService,
   AccountExportService,
   AuthenticationRequiredError,
+  ReauthenticationRequiredError,
   TooManyRequestsError,
   WrongCurrentPasswordError,
   type BrowserSession,
@@ -15,6 +16,7 @@ import { BrowserSessions } from './browser-sessions.service';
 import { SignedInFormGuard } from './form.guards';
 import { NoStorePages } from './no-store-pages.interceptor';
 import { PageErrorsFilter } from './page-errors.filter';
+import { currentPasswordOf, ReauthenticationView, SIGN_IN_AGAIN } from './reauthentication.view';
 import { checkForm, field, retryDelayInWords, type Form } from './page-form.util';
 
 /** The name form's one field, under the API's rules (PATCH /users/me). */
@@ -36,6 +38,7 @@ export class AccountLifecyclePagesController {
     private readonly users: UsersService,
     private readonly deletion: AccountDeletionService,
     private readonly exports: AccountExportService,
+    private readonly reauthentication: ReauthenticationView,
   ) {}
 
   @Get('name')
@@ -83,8 +86,9 @@ export class AccountLifecyclePagesController {
   }
 
   /**
-   * Deletes the account after the current password (counted like the API's) and the address typed
-   * out, so no slip of a click deletes it. The browser ends signed out, on a page that says so.
+   * Deletes the account after re-authentication (the current password, counted like the API's, or
+   * a recent provider sign-in for an account without one) and the address typed out, so no slip of
+   * a click deletes it. The browser ends signed out, on a page that says so.
    */
   @Post('delete')
   @UseGuards(SignedInFormGuard)
@@ -92,16 +96,17 @@ export class AccountLifecyclePagesController {
   async deleteAccount(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
-    const currentPassword = field(form, 'currentPassword');
+    const { currentPassword, missing } = currentPasswordOf(form, current);
     const fail = (status: number, errors: Record<string, string>) => this.renderDelete(request, reply, current, status, { errors });
     if (canonicalEmail(field(form, 'confirmEmail')) !== canonicalEmail(current.user.email)) {
       return fail(400, { confirmEmail: `Type your email address, ${current.user.email}, to confirm` });
     }
-    if (!currentPassword) return fail(400, { currentPassword: 'Enter your current password' });
+    if (missing) return fail(400, { currentPassword: 'Enter your current password' });
     try {
       await this.deletion.deleteAccount({ userId: current.user.id, sessionId: current.session.id }, currentPassword, clientMeta(request));
     } catch (error) {
       if (error instanceof WrongCurrentPasswordError) return fail(400, { currentPassword: error.message });
+      if (error instanceof ReauthenticationRequiredError) return fail(401, { currentPassword: SIGN_IN_AGAIN });
       if (error instanceof TooManyRequestsError) {
         reply.header('Retry-After', String(error.retryAfterSeconds));
         return fail(429, { currentPassword: `Too many attempts. Try again in ${retryDelayInWords(error)}.` });
@@ -118,10 +123,11 @@ export class AccountLifecyclePagesController {
     return reply.status(status).view('account-name', { title: 'Your name', csrf: this.browser.csrfToken(request, reply, current.session), ...data });
   }
 
-  private renderDelete(request: FastifyRequest, reply: FastifyReply, current: BrowserSession, status: number, data: Record<string, unknown>) {
+  private async renderDelete(request: FastifyRequest, reply: FastifyReply, current: BrowserSession, status: number, data: Record<string, unknown>) {
     return reply.status(status).view('account-delete', {
       title: 'Delete your account',
       email: current.user.email,
+      reauth: await this.reauthentication.of(current),
       csrf: this.browser.csrfToken(request, reply, current.session),
       ...data,
     });

@@ -14,6 +14,7 @@ import {
   LastSignInMethodError,
   OidcClient,
   PasswordTooWeakError,
+  ReauthenticationRequiredError,
   SameEmailError,
   TooManyRequestsError,
   type BrowserSession,
@@ -31,6 +32,7 @@ import { BrowserSessions } from './browser-sessions.service';
 import { FormGuard, SignedInFormGuard } from './form.guards';
 import { MfaSecondStepPage } from './mfa-second-step.page';
 import { NoStorePages } from './no-store-pages.interceptor';
+import { currentPasswordOf, ReauthenticationView, SIGN_IN_AGAIN } from './reauthentication.view';
 import { checkForm, field, retryDelayInWords, type FieldErrors, type Form } from './page-form.util';
 
 
@@ -58,6 +60,7 @@ export class AccountPagesController {
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
     private readonly oidc: OidcClient,
     private readonly identities: IdentitiesService,
+    private readonly reauthentication: ReauthenticationView,
   ) {}
 
   @Get('login')
@@ -190,17 +193,20 @@ export class AccountPagesController {
   async changeEmail(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
-    const fields = { newEmail: field(form, 'newEmail'), currentPassword: field(form, 'currentPassword') };
+    const { currentPassword, missing } = currentPasswordOf(form, current);
+    // Left out when empty: an account without a password sends none.
+    const fields = { newEmail: field(form, 'newEmail'), ...(currentPassword === undefined ? {} : { currentPassword }) };
     const shown = (status: number, errors: FieldErrors) => this.renderAccount(request, reply, current, status, { emailChange: { value: fields.newEmail, errors } });
     const { value, errors } = await checkForm(RequestEmailChangeDto, fields);
     if (errors.newEmail) errors.newEmail = 'Enter an email address, such as ada@example.com';
-    if (errors.currentPassword) errors.currentPassword = 'Enter your current password';
+    if (errors.currentPassword || missing) errors.currentPassword = 'Enter your current password';
     if (Object.keys(errors).length) return shown(400, errors);
     try {
       await this.emailChange.request({ userId: current.user.id, sessionId: current.session.id }, value.newEmail, value.currentPassword, clientMeta(request));
     } catch (error) {
       if (error instanceof SameEmailError) return shown(400, { newEmail: error.message });
       if (error instanceof WrongCurrentPasswordError) return shown(400, { currentPassword: error.message });
+      if (error instanceof ReauthenticationRequiredError) return shown(401, { currentPassword: SIGN_IN_AGAIN });
       if (error instanceof TooManyRequestsError) {
         reply.header('Retry-After', String(error.retryAfterSeconds));
         return shown(429, { newEmail: `Too many attempts. Try again in ${retryDelayInWords(error)}.` });
@@ -276,6 +282,7 @@ export class AccountPagesController {
         mfaEnabled: current.user.mfaEnabledAt !== null,
         hasPassword: current.user.passwordHash !== null,
       },
+      reauth: await this.reauthentication.of(current),
       identities: identities.map((identity) => ({ ...identity, label: identity.provider?.label ?? identity.issuer, linked: identity.createdAt.slice(0, 10) })),
       sessions: sessions.map((s) => ({ ...s, lastUsed: s.lastUsedAt.slice(0, 16).replace('T', ' ') })),
       recentActivity: activity.items.map(activityInWords),

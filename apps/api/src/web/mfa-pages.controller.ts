@@ -9,6 +9,7 @@ import {
   MfaNotEnabledError,
   MfaService,
   MfaSetupRequiredError,
+  ReauthenticationRequiredError,
   TooManyRequestsError,
   WrongCurrentPasswordError,
   type BrowserSession,
@@ -20,6 +21,7 @@ import { FormGuard, SignedInFormGuard } from './form.guards';
 import { MfaSecondStepPage } from './mfa-second-step.page';
 import { NoStorePages } from './no-store-pages.interceptor';
 import { PageErrorsFilter } from './page-errors.filter';
+import { currentPasswordOf, ReauthenticationView, SIGN_IN_AGAIN } from './reauthentication.view';
 import { field, retryDelayInWords, type Form } from './page-form.util';
 
 type FieldErrors = Record<string, string>;
@@ -55,6 +57,7 @@ export class MfaPagesController {
     private readonly mfa: MfaService,
     private readonly browser: BrowserSessions,
     private readonly secondStep: MfaSecondStepPage,
+    private readonly reauthentication: ReauthenticationView,
   ) {}
 
   @Post('login/mfa')
@@ -93,13 +96,14 @@ export class MfaPagesController {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
     const fail = (status: number, message: string) => this.renderSettings(request, reply, current, status, { errors: { setup: { currentPassword: message } } });
-    const currentPassword = field(form, 'currentPassword');
-    if (!currentPassword || currentPassword.length > 1024) return fail(400, 'Enter your current password');
+    const { currentPassword, missing } = currentPasswordOf(form, current);
+    if (missing) return fail(400, 'Enter your current password');
     try {
       const setup = await this.mfa.beginTotpSetup(principalOf(current), currentPassword);
       return this.renderSetup(request, reply, current, 200, setup);
     } catch (error) {
       if (error instanceof WrongCurrentPasswordError) return fail(400, error.message);
+      if (error instanceof ReauthenticationRequiredError) return fail(401, SIGN_IN_AGAIN);
       if (error instanceof MfaAlreadyEnabledError) return this.renderSettings(request, reply, current, 409, { notice: error.message });
       if (error instanceof EmailNotConfirmedError) return this.renderSettings(request, reply, current, 403, {});
       if (error instanceof TooManyRequestsError) return fail(429, tooMany(reply, error, 'attempts'));
@@ -155,21 +159,22 @@ export class MfaPagesController {
     request: FastifyRequest,
     reply: FastifyReply,
     which: 'recovery' | 'disable',
-    change: (current: BrowserSession, currentPassword: string, code: string) => Promise<unknown>,
+    change: (current: BrowserSession, currentPassword: string | undefined, code: string) => Promise<unknown>,
   ) {
     const current = await this.browser.current(request, reply);
     if (!current) return reply.status(303).redirect('/login');
     const fail = (status: number, errors: FieldErrors) => this.renderSettings(request, reply, current, status, { errors: { [which]: errors } });
-    const currentPassword = field(form, 'currentPassword');
+    const { currentPassword, missing: noPassword } = currentPasswordOf(form, current);
     const code = field(form, 'code').trim();
     const missing: FieldErrors = {};
-    if (!currentPassword || currentPassword.length > 1024) missing.currentPassword = 'Enter your current password';
+    if (noPassword) missing.currentPassword = 'Enter your current password';
     if (!code || code.length > 64) missing.code = 'Enter a code from your authenticator app, or a recovery code';
     if (Object.keys(missing).length) return fail(400, missing);
     try {
       return await change(current, currentPassword, code);
     } catch (error) {
       if (error instanceof WrongCurrentPasswordError) return fail(400, { currentPassword: error.message });
+      if (error instanceof ReauthenticationRequiredError) return fail(401, { currentPassword: SIGN_IN_AGAIN });
       if (error instanceof InvalidMfaCodeError) return fail(400, { code: WRONG_CODE });
       // The password and the code have limits of their own; either may be the one used up.
       if (error instanceof TooManyRequestsError) return fail(429, { code: tooMany(reply, error, 'attempts') });
@@ -187,11 +192,12 @@ export class MfaPagesController {
     });
   }
 
-  private renderSettings(request: FastifyRequest, reply: FastifyReply, current: BrowserSession, status: number, data: Record<string, unknown>) {
+  private async renderSettings(request: FastifyRequest, reply: FastifyReply, current: BrowserSession, status: number, data: Record<string, unknown>) {
     return reply.status(status).view('mfa', {
       title: 'Two-step sign-in',
       mfaEnabled: current.user.mfaEnabledAt !== null,
       emailConfirmed: current.user.emailConfirmed,
+      reauth: await this.reauthentication.of(current),
       csrf: this.browser.csrfToken(request, reply, current.session),
       ...data,
     });

@@ -10,11 +10,12 @@ import { BrowserSessions } from './browser-sessions.service';
 import { FormGuard, SignedInFormGuard } from './form.guards';
 import { MfaPagesController } from './mfa-pages.controller';
 import { MfaSecondStepPage } from './mfa-second-step.page';
+import { ReauthenticationView } from './reauthentication.view';
 
 /** The server-rendered pages (sign-in, registration, links from emails, the account page). */
 @Module({
   imports: [AuthModule, UsersModule],
   controllers: [LinkPagesController, AccountPagesController, EmailChangePagesController, AccountLifecyclePagesController, MfaPagesController, OidcPagesController],
-  providers: [BrowserSessions, FormGuard, SignedInFormGuard, MfaSecondStepPage],
+  providers: [BrowserSessions, FormGuard, SignedInFormGuard, MfaSecondStepPage, ReauthenticationView],
 })
 export class WebPagesModule {}

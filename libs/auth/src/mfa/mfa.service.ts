@@ -34,7 +34,7 @@ function assertAddressConfirmed(user: User): void {
 
 /**
  * The MFA settings of a signed-in user (SPEC §11): set up, enable, disable, new recovery codes.
- * Sensitive changes ask for the current password through AuthService.assertCurrentPassword, and
+ * Sensitive changes ask for re-authentication through AuthService.assertRecentAuthentication, and
  * every code checked counts against the per-account limit when wrong.
  */
 @Injectable()
@@ -51,8 +51,8 @@ export class MfaService {
   ) {}
 
   /** A new secret, pending until `enableTotp` sees a code of it; replaces a pending one. */
-  async beginTotpSetup(principal: Principal, currentPassword: string): Promise<TotpSetup> {
-    const user = await this.reauthenticated(principal, currentPassword);
+  async beginTotpSetup(principal: Principal, currentPassword: string | undefined): Promise<TotpSetup> {
+    const user = await this.auth.assertRecentAuthentication(principal, currentPassword);
     const secret = newTotpSecret();
     await this.inLockedAccount(user.id, async (em, fresh) => {
       if (fresh.mfaEnabledAt) throw new MfaAlreadyEnabledError();
@@ -85,8 +85,8 @@ export class MfaService {
   }
 
   /** Turns MFA off: the current password and a code (or a recovery code). */
-  async disableTotp(principal: Principal, currentPassword: string, code: string, client: ClientMeta): Promise<void> {
-    await this.reauthenticated(principal, currentPassword);
+  async disableTotp(principal: Principal, currentPassword: string | undefined, code: string, client: ClientMeta): Promise<void> {
+    await this.auth.assertRecentAuthentication(principal, currentPassword);
     await this.factor.guardCodes(principal.userId, () =>
       this.inLockedAccount(principal.userId, async (em, user) => {
         if (!user.mfaEnabledAt) throw new MfaNotEnabledError();
@@ -101,8 +101,8 @@ export class MfaService {
   }
 
   /** A new set of recovery codes (the current password and a code); the old set stops working. */
-  async regenerateRecoveryCodes(principal: Principal, currentPassword: string, code: string, client: ClientMeta): Promise<string[]> {
-    await this.reauthenticated(principal, currentPassword);
+  async regenerateRecoveryCodes(principal: Principal, currentPassword: string | undefined, code: string, client: ClientMeta): Promise<string[]> {
+    await this.auth.assertRecentAuthentication(principal, currentPassword);
     return this.factor.guardCodes(principal.userId, () =>
       this.inLockedAccount(principal.userId, async (em, user) => {
         if (!user.mfaEnabledAt) throw new MfaNotEnabledError();
@@ -112,12 +112,6 @@ export class MfaService {
     );
   }
 
-  private async reauthenticated(principal: Principal, currentPassword: string): Promise<User> {
-    const user = await this.em.findOne(User, principal.userId);
-    if (!user) throw new AuthenticationRequiredError();
-    await this.auth.assertCurrentPassword(user, currentPassword);
-    return user;
-  }
 
   /** Runs `work` in a transaction holding the account's row, so two changes of the factor never interleave. */
   private inLockedAccount<T>(userId: string, work: (em: EntityManager, user: User) => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsAccountEmail, IsOpaqueToken, IsPasswordField } from './field-rules.decorators';
+import { IsAccountEmail, IsCurrentPasswordField, IsOpaqueToken } from './field-rules.decorators';
 
 /** Body of POST /users/me/email. */
 export class RequestEmailChangeDto {
@@ -12,9 +12,8 @@ export class RequestEmailChangeDto {
   @IsAccountEmail()
   newEmail: string;
 
-  @ApiProperty({ format: 'password', description: 'The password in use now' })
-  @IsPasswordField()
-  currentPassword: string;
+  @IsCurrentPasswordField()
+  currentPassword?: string;
 }
 
 /** Body of the confirm and undo operations of an email change. */

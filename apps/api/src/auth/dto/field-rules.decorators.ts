@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { isEmail, IsNotEmpty, IsString, Length, Matches, MaxLength, ValidateBy } from 'class-validator';
+import { isEmail, IsNotEmpty, IsOptional, IsString, Length, Matches, MaxLength, ValidateBy } from 'class-validator';
 import { isSingleAddress } from '@accounts/mail/contract';
 import { canonicalEmail, normalizeEmail } from '@accounts/users';
 
@@ -42,6 +42,22 @@ export function IsAccountEmail() {
 export function IsPasswordField() {
   return applyDecorators(IsString(), IsNotEmpty(), MaxLength(1024));
 }
+
+/**
+ * The `currentPassword` of a sensitive change (SPEC §10-§12): required of an account with a password
+ * (missing counts as a wrong one: 400 INVALID_CREDENTIALS), left out by an account without one,
+ * which proves itself by a recent sign-in through its provider (AuthService.assertRecentAuthentication).
+ */
+export function IsCurrentPasswordField() {
+  return applyDecorators(ApiPropertyOptional({ format: 'password', description: `The password in use now. ${REAUTHENTICATION_RULE}` }), IsOptional(), IsPasswordField());
+}
+
+/** The re-authentication contract, for the operations' descriptions. */
+export const REAUTHENTICATION_RULE =
+  'Re-authentication: `currentPassword` is required when the account has a password (missing or wrong: 400 INVALID_CREDENTIALS, counted per account); an account without one leaves it out and must have signed in through its identity provider within the last 5 minutes, else 401 REAUTHENTICATION_REQUIRED.';
+
+/** The problems of an operation that re-authenticates. */
+export const REAUTHENTICATION_PROBLEMS = { 400: ['INVALID_CREDENTIALS'], 401: ['REAUTHENTICATION_REQUIRED'] } as const;
 
 /** How a new password is judged, for the document. */
 export const PASSWORD_RULES =

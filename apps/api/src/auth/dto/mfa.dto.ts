@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsOpaqueToken, IsPasswordField } from './field-rules.decorators';
+import { IsCurrentPasswordField, IsOpaqueToken } from './field-rules.decorators';
 
 /** A TOTP or recovery code as typed: spaces are dropped; its correctness is the service's to judge. */
 function IsMfaCode() {
@@ -21,9 +21,8 @@ const EITHER_CODE = {
 };
 
 export class MfaSetupDto {
-  @ApiProperty({ format: 'password', description: 'The password in use now' })
-  @IsPasswordField()
-  currentPassword: string;
+  @IsCurrentPasswordField()
+  currentPassword?: string;
 }
 
 export class MfaEnableDto {
@@ -32,11 +31,10 @@ export class MfaEnableDto {
   code: string;
 }
 
-/** Disabling MFA and replacing the recovery codes: the password and a code (or a recovery code). */
+/** Disabling MFA and replacing the recovery codes: re-authentication and a code (or a recovery code). */
 export class MfaReauthenticationDto {
-  @ApiProperty({ format: 'password', description: 'The password in use now' })
-  @IsPasswordField()
-  currentPassword: string;
+  @IsCurrentPasswordField()
+  currentPassword?: string;
 
   @ApiProperty(EITHER_CODE)
   @IsMfaCode()

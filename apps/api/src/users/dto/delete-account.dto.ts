@@ -1,8 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsPasswordField } from '../../auth/dto/field-rules.decorators';
+import { IsCurrentPasswordField } from '../../auth/dto/field-rules.decorators';
 
+/** Body of DELETE /users/me: `{}` from an account without a password. */
 export class DeleteAccountDto {
-  @ApiProperty({ format: 'password', description: 'The password in use now' })
-  @IsPasswordField()
-  currentPassword: string;
+  @IsCurrentPasswordField()
+  currentPassword?: string;
 }

@@ -60,6 +60,37 @@ export class EmailedLinkExport {
   usedAt: string | null;
 }
 
+export class IdentityExport {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ description: "The provider's issuer (`iss`)", example: 'https://accounts.google.com' })
+  issuer: string;
+
+  @ApiProperty({ description: "The provider's id for the user (`sub`)" })
+  subject: string;
+
+  @ApiProperty({ type: String, nullable: true, description: "The configured provider's label; null when its issuer is no longer configured", example: 'Google' })
+  provider: string | null;
+
+  @ApiProperty({ type: String, format: 'email', nullable: true, description: 'The address the provider asserted when the identity was linked' })
+  email: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+}
+
+export class MfaExport {
+  @ApiProperty()
+  enabled: boolean;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  enabledAt: string | null;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Unused recovery codes left (0 while MFA is off)' })
+  recoveryCodesRemaining: number;
+}
+
 /** GET /users/me/export. A section added to AccountExportSections (libs/auth) gets its property here. */
 export class AccountExportResponse {
   @ApiProperty({ format: 'date-time' })
@@ -73,6 +104,12 @@ export class AccountExportResponse {
 
   @ApiProperty({ type: [EmailedLinkExport], description: 'Confirmation and reset links sent, newest first; no token (email-change links are left out: they would tell which addresses are registered)' })
   emailedLinks: EmailedLinkExport[];
+
+  @ApiProperty({ type: [IdentityExport], description: 'Identity provider accounts linked, oldest first' })
+  identities: IdentityExport[];
+
+  @ApiProperty({ type: MfaExport, description: 'Two-step sign-in: whether it is on and how many recovery codes are left; never the secret or a code' })
+  mfa: MfaExport;
 
   @ApiProperty({ type: [ActivityItem], description: `The activity record, newest first: its newest ${EXPORT_ACTIVITY_LIMIT} rows (GET /users/me/activity pages through all of it)` })
   activity: ActivityItem[];
