@@ -33,9 +33,10 @@ describe('security: account lifecycle', () => {
     const resetToken = await requestResetToken(stack, account.email);
     const password = strongPassword();
     expect((await stack.api.post('/auth/password/reset', { token: resetToken, password })).status).toBe(204);
-    const session = await signIn(stack, account.email, password);
-    // MFA on and an identity linked: their sections hold no secret either.
+    // MFA on and an identity linked: their sections hold no secret either. Turning MFA on ends the
+    // other sessions, so the one that turned it on reads the record.
     const mfa = await enableMfa(stack, { ...account, password });
+    const { session } = mfa;
     await stack.sql("insert into identities (id, user_id, issuer, subject, email, created_at) values (gen_random_uuid(), ?, 'https://idp.example', ?, ?, now())", [
       account.userId,
       `sub-${account.userId}`,
