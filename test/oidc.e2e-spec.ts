@@ -4,7 +4,10 @@ import { AuthService, ReauthenticationRequiredError, WrongCurrentPasswordError }
 import { ApiClient } from './support/api-client';
 import { MiniBrowser, silentPort, TestOidcProvider, type Tamper, type TestAccount } from './support/oidc-provider';
 import { freePort } from './support/private-redis';
+import { requestChangeToken } from './support/email-change';
+import { enableMfa, mfaTokenFor } from './support/mfa';
 import { createAccount, expectProblem, nextMail, requestResetToken, signIn } from './support/security';
+import { totpCode } from './support/totp';
 import { startStack, type Stack } from './support/stack';
 import { strongPassword, uniqueEmail } from './support/unique';
 
@@ -203,6 +206,21 @@ describe('sign-in with an OpenID Provider', () => {
       const resetToken = await requestResetToken(stack, claimant.email);
       await browserSignIn(new MiniBrowser(), account({ email: claimant.email }));
       expectProblem(await stack.api.post('/auth/password/reset', { token: resetToken, password: strongPassword() }), 400, 'INVALID_TOKEN');
+    });
+
+    it("takes over a claim without the claimant's second factor, pending MFA challenge or pending email change link", async () => {
+      const claimant = await createAccount(stack, { label: 'oidc-prehijack-factors', confirmed: false });
+      const mfa = await enableMfa(stack, claimant);
+      const mfaToken = await mfaTokenFor(stack, claimant);
+      const changeToken = await requestChangeToken(stack, claimant, mfa.session, uniqueEmail('oidc-prehijack-attacker'));
+
+      // The owner is signed in straight away, not stopped at the claimant's second factor.
+      expect((await browserSignIn(new MiniBrowser(), account({ email: claimant.email }))).status).toBe(303);
+      expect(await stack.sql('select id from users where id = ? and mfa_enabled_at is not null', [claimant.userId])).toEqual([]);
+      expect(await stack.sql('select user_id from mfa_totp where user_id = ?', [claimant.userId])).toEqual([]);
+      expectProblem(await stack.api.post('/auth/login/mfa', { mfaToken, code: totpCode(mfa.secret, 1) }), 401, 'INVALID_MFA_TOKEN');
+      expectProblem(await stack.api.post('/auth/email/change/confirm', { token: changeToken }), 400, 'INVALID_TOKEN');
+      expect((await userRow(claimant.email))?.id).toBe(claimant.userId);
     });
 
     it('joins and creates nothing when the provider does not verify the address, and says why', async () => {

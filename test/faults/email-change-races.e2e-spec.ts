@@ -1,8 +1,8 @@
 import { MikroORM } from '@mikro-orm/core';
-import type { ApiResponse } from '../support/api-client';
+import { ApiClient, type ApiResponse } from '../support/api-client';
 import { changeEmail, requestChangeToken } from '../support/email-change';
 import { sleep, waitUntil } from '../support/polling';
-import { createAccount, expectProblem, signIn } from '../support/security';
+import { createAccount, expectProblem, requestResetToken, signIn } from '../support/security';
 import { startStack, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
 
@@ -53,6 +53,70 @@ describe('fault: email change races', () => {
       );
     return { waiting, release: async () => (release(), await done) };
   }
+
+  it('queues parallel change requests behind the account row, so each link supersedes the one before and one stays live', async () => {
+    const account = await createAccount(stack, { label: 'race-request' });
+    const session = await signIn(stack, account.email, account.password);
+    const held = await holdAccount(account.userId);
+    const asked = Promise.all(
+      [1, 2, 3].map((i) => stack.api.post('/users/me/email', { newEmail: uniqueEmail(`race-request-${i}`), currentPassword: account.password }, session.accessToken)),
+    );
+    await held.waiting(3);
+    await held.release();
+    expect((await asked).map((a) => a.status)).toEqual([202, 202, 202]);
+    const live = await stack.sql(`select id from one_time_tokens where user_id = ? and purpose = 'email_change' and used_at is null`, [account.userId]);
+    expect(live).toHaveLength(1);
+  });
+
+  it('issues no change link for a request whose password check a reset overtook', async () => {
+    const account = await createAccount(stack, { label: 'race-request-reset' });
+    const session = await signIn(stack, account.email, account.password);
+    const reset = await requestResetToken(stack, account.email);
+    const held = await holdAccount(account.userId);
+    const resetting = stack.api.post('/auth/password/reset', { token: reset, password: strongPassword() });
+    await held.waiting(1);
+    const asked = stack.api.post('/users/me/email', { newEmail: uniqueEmail('race-request-reset-new'), currentPassword: account.password }, session.accessToken);
+    await held.waiting(2);
+    await held.release();
+    expect((await resetting).status).toBe(204);
+    expectProblem(await asked, 401, 'UNAUTHENTICATED');
+    expect(await stack.sql(`select id from one_time_tokens where user_id = ? and purpose = 'email_change'`, [account.userId])).toEqual([]);
+  });
+
+  it('opens no session for a sign-in whose password check an undo overtook, nor for one racing it freely', async () => {
+    const account = await createAccount(stack, { label: 'race-login-undo' });
+    const attacker = await signIn(stack, account.email, account.password);
+    const b = uniqueEmail('race-login-undo-b');
+    const undo = await changeEmail(stack, account, attacker, b);
+    const held = await holdAccount(account.userId);
+    const undoing = stack.api.post('/auth/email/change/undo', { token: undo });
+    await held.waiting(1);
+    // The attacker's password was verified before the undo commits; the session would open after.
+    const login = stack.api.post('/auth/login', { email: b, password: account.password });
+    await held.waiting(2);
+    await held.release();
+    expect((await undoing).status).toBe(204);
+    expectProblem(await login, 401, 'INVALID_CREDENTIALS');
+    expect(await stack.sql('select id from sessions where user_id = ? and revoked_at is null', [account.userId])).toEqual([]);
+  });
+
+  it('sends the account pages back to sign-in, not to a 500, when the session ends while the request waits', async () => {
+    for (const [path, fields] of [
+      ['/account/email', (a: { password: string }) => ({ newEmail: uniqueEmail('race-page-new'), currentPassword: a.password })],
+      ['/account/password', (a: { password: string }) => ({ currentPassword: a.password, newPassword: 'Another-Long-Passphrase-42', passwordConfirm: 'Another-Long-Passphrase-42' })],
+    ] as const) {
+      const account = await createAccount(stack, { label: 'race-page' });
+      const browser = new ApiClient(stack.api.baseUrl);
+      expect((await browser.form('/login', { email: account.email, password: account.password })).status).toBe(303);
+      const held = await holdAccount(account.userId);
+      const submitted = browser.form(path, fields(account));
+      await held.waiting(1);
+      await stack.sql('update sessions set revoked_at = now() where user_id = ?', [account.userId]);
+      await held.release();
+      const answer = await submitted;
+      expect({ path, status: answer.status, location: answer.headers.get('location') }).toEqual({ path, status: 303, location: '/login' });
+    }
+  });
 
   it('lets exactly one of several parallel confirmations of one change win', async () => {
     for (let round = 0; round < 4; round++) {

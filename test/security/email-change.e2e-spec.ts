@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
 import { MAIL_QUEUE } from '@accounts/mail/contract';
+import { RateLimits } from '@accounts/auth';
 import { redisOptions } from '@accounts/redis';
 import type { ApiResponse } from '../support/api-client';
 import { changeEmail, changeLinkIn, requestChangeToken, SUBJECTS } from '../support/email-change';
+import { enableMfa } from '../support/mfa';
 import { expectDocumentedResponses } from '../support/openapi-contract';
 import { waitUntil } from '../support/polling';
 import { createAccount, expectProblem, nextMail, observable, requestConfirmationToken, requestResetToken, signIn } from '../support/security';
@@ -65,7 +67,7 @@ describe('security: email change does not tell free from taken addresses', () =>
     // A taken address supersedes the earlier link too: its survival would tell.
     expect((await ask(taken.email)).status).toBe(202);
     expect(await outstandingChanges(stack, caller.userId)).toBe(0);
-    const activity = await stack.sql<{ type: string }>("select type from account_activity where user_id = ? and type like 'email.%' order by id", [caller.userId]);
+    const activity = await stack.sql<{ type: string }>(`select type from account_activity where user_id = ? and type like 'email.%' order by id`, [caller.userId]);
     expect(activity.map((row) => row.type)).toEqual(['email.change_requested', 'email.change_requested']);
   });
 
@@ -233,6 +235,82 @@ describe('security: email change tokens and the undo', () => {
   });
 });
 
+describe('security: the undo gives the whole account back', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // The default: confirmation off, so a never-confirmed address can be changed away from.
+    stack = await startStack({});
+  });
+  afterAll(() => stack.close());
+
+  it("orders undo links by the database, not by the app hosts' clocks: an attacker's later undo link dies with the victim's undo", async () => {
+    const account = await createAccount(stack, { label: 'undo-skew' });
+    const attacker = await signIn(stack, account.email, account.password);
+    const b = `attacker-b-${randomBytes(4).toString('hex')}@evil.test`;
+    const c = `attacker-c-${randomBytes(4).toString('hex')}@evil.test`;
+    const victimUndo = await changeEmail(stack, account, attacker, b);
+    const attackerUndo = await changeEmail(stack, { ...account, email: b }, attacker, c);
+    // The second confirmation ran on a replica whose clock is 50 ms behind the first's.
+    await stack.sql(
+      `update one_time_tokens set created_at = (select min(created_at) from one_time_tokens where user_id = ? and purpose = 'email_change_undo') - interval '50 milliseconds'
+        where user_id = ? and purpose = 'email_change_undo' and email = ?`,
+      [account.userId, account.userId, b],
+    );
+    expect((await stack.api.post('/auth/email/change/undo', { token: victimUndo })).status).toBe(204);
+    expectProblem(await stack.api.post('/auth/email/change/undo', { token: attackerUndo }), 400, 'INVALID_TOKEN');
+    const [user] = await stack.sql<{ email: string }>('select email from users where id = ?', [account.userId]);
+    expect(user.email).toBe(account.email);
+  });
+
+  it("turns off the attacker's second factor, unlinks their identities, and mails a never-confirmed old address the reset without the account's name", async () => {
+    // Registered without reading the inbox (confirmation off), under a name the inbox never vouched for.
+    const account = await createAccount(stack, { label: 'undo-factors', name: 'Call 0900 evil', confirmed: false });
+    const attacker = await signIn(stack, account.email, account.password);
+    // The attacker turns MFA on and links a provider identity of theirs.
+    await enableMfa(stack, account);
+    await stack.sql(`insert into identities (id, user_id, issuer, subject, email, created_at) values (gen_random_uuid(), ?, 'https://idp.evil.test', ?, null, now())`, [
+      account.userId,
+      randomBytes(8).toString('hex'),
+    ]);
+    const undo = await changeEmail(stack, account, attacker, `attacker-${randomBytes(4).toString('hex')}@evil.test`);
+
+    const resetMail = nextMail(stack.sink, account.email, SUBJECTS.reset);
+    expect((await stack.api.post('/auth/email/change/undo', { token: undo })).status).toBe(204);
+    const mail = await resetMail;
+    expect(mail.text).not.toContain('0900 evil');
+    const password = strongPassword();
+    expect((await stack.api.post('/auth/password/reset', { token: changeLinkIn(mail).token, password })).status).toBe(204);
+    // Signed in with the password alone: no second factor of the attacker's stands in the way.
+    expect((await stack.api.post('/auth/login', { email: account.email, password })).status).toBe(200);
+    const left = await stack.sql(
+      `select 'identity' as what from identities where user_id = ? union all select 'totp' from mfa_totp where user_id = ?
+        union all select 'recovery' from mfa_recovery_codes where user_id = ? union all select 'mfa' from users where id = ? and mfa_enabled_at is not null`,
+      [account.userId, account.userId, account.userId, account.userId],
+    );
+    expect(left).toEqual([]);
+    const activity = await stack.sql<{ type: string }>(`select type from account_activity where user_id = ? and type in ('mfa.disabled', 'identity.unlinked')`, [account.userId]);
+    expect(activity.map((row) => row.type).sort()).toEqual(['identity.unlinked', 'mfa.disabled']);
+  });
+
+  it("deletes a claimant of the old address like any account deletion: its activity loses ip and user agent, its mail is forgotten", async () => {
+    const account = await createAccount(stack, { label: 'undo-claimant' });
+    const attacker = await signIn(stack, account.email, account.password);
+    const undo = await changeEmail(stack, account, attacker, `attacker-${randomBytes(4).toString('hex')}@evil.test`);
+    // The attacker claims the old address to block the undo, and signs in to it.
+    const claimPassword = strongPassword();
+    expect((await stack.api.post('/auth/register', { email: account.email, password: claimPassword })).status).toBe(201);
+    const [{ id: claimantId }] = await stack.sql<{ id: string }>('select id from users where email_canonical = ?', [account.email]);
+    await signIn(stack, account.email, claimPassword);
+
+    expect((await stack.api.post('/auth/email/change/undo', { token: undo })).status).toBe(204);
+    expect(await stack.sql('select id from users where id = ?', [claimantId])).toEqual([]);
+    const trail = await stack.sql<{ ip: string | null; user_agent: string | null }>('select ip, user_agent from account_activity where user_id = ?', [claimantId]);
+    expect(trail.length).toBeGreaterThan(0);
+    expect(trail.every((row) => row.ip === null && row.user_agent === null)).toBe(true);
+    expect(await stack.sql(`select id from outbox where payload->>'userId' = ?`, [claimantId])).toEqual([]);
+  });
+});
+
 describe('security: email change limits', () => {
   let stack: Stack;
   beforeAll(async () => {
@@ -275,6 +353,36 @@ describe('security: email change limits', () => {
     expectProblem(await ask(account.password), 429, 'TOO_MANY_REQUESTS');
     const [{ n }] = await stack.sql<{ n: number }>(`select count(*)::int as n from account_activity where user_id = ? and type like 'email.%'`, [account.userId]);
     expect(n).toBe(0);
+  });
+
+  it("does not let a session without the password use up the owner's change budget (requests refused by the password count give their point back)", async () => {
+    const account = await createAccount(stack, { label: 'lim-budget' });
+    const thief = await signIn(stack, account.email, account.password);
+    const ask = (currentPassword: string) => stack.api.post('/users/me/email', { newEmail: uniqueEmail('lim-budget-new'), currentPassword }, thief.accessToken);
+    for (let i = 0; i < 4; i++) expectProblem(await ask('wrong password guess'), 400, 'INVALID_CREDENTIALS');
+    // More guesses than the change budget (3), each refused by the password count.
+    for (let i = 0; i < 4; i++) expectProblem(await ask('wrong password guess'), 429, 'TOO_MANY_REQUESTS');
+    // The password count's window passing (cleared here), the owner still has the whole change budget.
+    await stack.apiApp.get(RateLimits).clear('currentPasswordPerAccount', account.userId);
+    expect((await ask(account.password)).status).toBe(202);
+  });
+
+  it('counts the notice to a never-confirmed old address under its mail cap: register, move away, register again does not flood it', async () => {
+    const victim = uniqueEmail('lim-cycle');
+    const moves: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const password = strongPassword();
+      expect((await stack.api.post('/auth/register', { email: victim, password })).status).toBe(201);
+      const [{ id: userId }] = await stack.sql<{ id: string }>('select id from users where email_canonical = ?', [victim]);
+      const session = await signIn(stack, victim, password);
+      const token = await requestChangeToken(stack, { email: victim, password, userId }, session, `cycle-${i}-${randomBytes(4).toString('hex')}@evil.test`);
+      moves.push((await stack.api.post('/auth/email/change/confirm', { token })).status);
+    }
+    expect(moves).toEqual([200, 200, 200, 200]);
+    await waitUntil(async () => stack.sink.messages.filter(to(victim)).length >= 2, 15_000, 'the mails within the cap');
+    // Give a third mail time to show up if the cap failed.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(stack.sink.messages.filter(to(victim))).toHaveLength(2);
   });
 
   it('caps the mail one address can be sent, so the endpoint cannot flood a third party', async () => {

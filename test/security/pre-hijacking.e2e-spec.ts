@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { hashSecretToken } from '@accounts/tokens';
 import { ApiClient } from '../support/api-client';
+import { requestChangeToken } from '../support/email-change';
+import { enableMfa } from '../support/mfa';
 import { expectProblem, nextMail, requestConfirmationToken, requestResetToken, signIn } from '../support/security';
 import { linkIn, startStack, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
@@ -348,5 +351,77 @@ describe('security: account pre-hijacking under the mail cap', () => {
     expectProblem(await confirm(ownerLink), 400, 'VALIDATION_FAILED');
     expect((await confirm(ownerLink, ownerPassword)).status).toBe(200);
     expect((await login(email, ownerPassword)).status).toBe(200);
+  });
+});
+
+/**
+ * With confirmation off (the default) a claimant signs in at once and can set things up on the
+ * claim; when the owner of the inbox takes it over, none of it may survive (SPEC §5).
+ */
+describe('security: a claim handed over keeps nothing of its claimant', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({});
+  });
+  afterAll(() => stack.close());
+
+  /** The claimant registers `email`, signs in, turns MFA on and links a provider identity of theirs. */
+  async function claim(email: string) {
+    const password = strongPassword();
+    expect((await stack.api.post('/auth/register', { email, password })).status).toBe(201);
+    const [{ id: userId }] = await stack.sql<{ id: string }>('select id from users where email_canonical = ?', [email]);
+    const account = { email, password, userId };
+    const { session } = await enableMfa(stack, account);
+    await stack.sql(`insert into identities (id, user_id, issuer, subject, email, created_at) values (gen_random_uuid(), ?, 'https://idp.evil.test', ?, null, now())`, [
+      userId,
+      randomBytes(8).toString('hex'),
+    ]);
+    return { account, session };
+  }
+
+  async function factorsLeft(userId: string) {
+    return stack.sql(
+      `select 'identity' as what from identities where user_id = ? union all select 'totp' from mfa_totp where user_id = ?
+        union all select 'mfa' from users where id = ? and mfa_enabled_at is not null`,
+      [userId, userId, userId],
+    );
+  }
+
+  it("spends the claimant's pending change link when the owner confirms the address with their own password", async () => {
+    const email = uniqueEmail('handover-change');
+    const { account, session } = await claim(email);
+    const attackerInbox = `attacker-${randomBytes(4).toString('hex')}@evil.test`;
+    const pending = await requestChangeToken(stack, account, session, attackerInbox);
+
+    expectProblem(await stack.api.post('/auth/register', { email, password: strongPassword() }), 409, 'EMAIL_TAKEN');
+    const confirmToken = await requestConfirmationToken(stack, email);
+    const ownerPassword = strongPassword();
+    expect((await stack.api.post('/auth/email/confirm', { token: confirmToken, password: ownerPassword })).status).toBe(200);
+
+    expectProblem(await stack.api.post('/auth/email/change/confirm', { token: pending }), 400, 'INVALID_TOKEN');
+    const [user] = await stack.sql<{ email: string }>('select email from users where id = ?', [account.userId]);
+    expect(user.email).toBe(email);
+    // The claimant's second factor and identity went with the claim: the owner signs in with the password alone.
+    expect((await stack.api.post('/auth/login', { email, password: ownerPassword })).status).toBe(200);
+    expect(await factorsLeft(account.userId)).toEqual([]);
+  });
+
+  it("leaves no second factor or identity of the claimant when the owner takes the claim through a reset", async () => {
+    const email = uniqueEmail('handover-reset');
+    const { account } = await claim(email);
+    const reset = await requestResetToken(stack, email);
+    const ownerPassword = strongPassword();
+    expect((await stack.api.post('/auth/password/reset', { token: reset, password: ownerPassword })).status).toBe(204);
+    expect((await stack.api.post('/auth/login', { email, password: ownerPassword })).status).toBe(200);
+    expect(await factorsLeft(account.userId)).toEqual([]);
+  });
+
+  it('keeps the second factor of an owner who confirms with the password they already have', async () => {
+    const email = uniqueEmail('handover-own');
+    const { account } = await claim(email);
+    const confirmToken = await requestConfirmationToken(stack, email);
+    expect((await stack.api.post('/auth/email/confirm', { token: confirmToken, password: account.password })).status).toBe(200);
+    const login = await stack.api.post('/auth/login', { email, password: account.password });
+    expectProblem(login, 401, 'MFA_REQUIRED');
   });
 });

@@ -44,20 +44,34 @@ export class AccountDeletionService {
       const fresh = await em.getRepository(User).findByIdLocked(user.id);
       const stillValid = fresh?.passwordHash === verifiedHash && (await this.sessions.isAlive(em, principal.sessionId, user.id));
       if (!fresh || !stillValid) throw new AuthenticationRequiredError();
-      const run = (sql: string) => em.getConnection().execute(sql, [fresh.id], 'run', em.getTransactionContext());
-      // The credentials before the sessions, the order a refresh or a browser rotation locks them in
-      // (its token, then its session): a refresh in flight waits or loses, and never deadlocks us.
-      await run('delete from refresh_tokens where session_id in (select id from sessions where user_id = ?)');
-      await run('delete from browser_credentials where session_id in (select id from sessions where user_id = ?)');
-      await this.activity.anonymise(em, fresh.id);
-      await this.outbox.forgetUser(em, fresh.id);
-      // No name: the row outlives the account for OUTBOX_RETENTION once published.
-      this.outbox.record(em, 'user.deleted', () => ({ v: 1, userId: fresh.id, email: fresh.email, name: null }));
-      await em.flush();
-      await run('delete from users where id = ?');
+      await this.erase(em, fresh, { notify: true });
     });
     this.events.record('auth.account.deleted', { userId: user.id, ip: meta.ip });
-    this.queue.forgetUserSoon(user.id);
+    this.forgetMailSoon(user.id);
     await this.limits.clear('currentPasswordPerAccount', user.id);
+  }
+
+  /**
+   * Deletes an account in the caller's transaction, which holds its row: the credentials, the
+   * activity's details, the outbox rows, then the row (the rest cascades). `notify`: whether the
+   * address gets `user.deleted`. After the commit, call forgetMailSoon.
+   */
+  async erase(em: EntityManager, user: User, { notify }: { notify: boolean }): Promise<void> {
+    const run = (sql: string) => em.getConnection().execute(sql, [user.id], 'run', em.getTransactionContext());
+    // The credentials before the sessions, the order a refresh or a browser rotation locks them in
+    // (its token, then its session): a refresh in flight waits or loses, and never deadlocks us.
+    await run('delete from refresh_tokens where session_id in (select id from sessions where user_id = ?)');
+    await run('delete from browser_credentials where session_id in (select id from sessions where user_id = ?)');
+    await this.activity.anonymise(em, user.id);
+    await this.outbox.forgetUser(em, user.id);
+    // No name: the row outlives the account for OUTBOX_RETENTION once published.
+    if (notify) this.outbox.record(em, 'user.deleted', () => ({ v: 1, userId: user.id, email: user.email, name: null }));
+    await em.flush();
+    await run('delete from users where id = ?');
+  }
+
+  /** Removes the failed mail jobs about a deleted account from Redis, in the background. */
+  forgetMailSoon(userId: string): void {
+    this.queue.forgetUserSoon(userId);
   }
 }

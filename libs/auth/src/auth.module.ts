@@ -8,6 +8,7 @@ import { TokensModule } from '@accounts/tokens';
 import { UsersModule } from '@accounts/users';
 import { AccessTokenService } from './access-token.service';
 import { AccountDeletionService } from './account-deletion.service';
+import { AccountHandover } from './account-handover.service';
 import { AccountExportService } from './account-export.service';
 import { AuthService } from './auth.service';
 import { BrowserCredential } from './browser-credential.entity';
@@ -51,6 +52,7 @@ import { UnconfirmedAccountsCleaner } from './unconfirmed-accounts.cleaner';
     AuthService,
     EmailChangeService,
     AccountDeletionService,
+    AccountHandover,
     AccountExportService,
     SessionsService,
     BrowserCredentialsService,

@@ -8,8 +8,12 @@ import { MfaRequiredError } from './mfa/mfa.errors';
  * outbox, limits, events) and the entity manager at its edge (a transaction hands a manager of its
  * own, so a test sees which manager each write went through).
  */
-function build(options: { existing?: User | null; emailConfirmationRequired?: boolean } = {}) {
-  const tx = { persist: jest.fn(), getRepository: () => ({ findByEmailHeld: jest.fn().mockResolvedValue(options.existing ?? null) }) };
+function build(options: { existing?: User | null; emailConfirmationRequired?: boolean; locked?: User | null } = {}) {
+  const locked = options.locked === undefined ? (options.existing ?? null) : options.locked;
+  const tx = {
+    persist: jest.fn(),
+    getRepository: () => ({ findByEmailHeld: jest.fn().mockResolvedValue(options.existing ?? null), findByIdLocked: jest.fn().mockResolvedValue(locked) }),
+  };
   const em = {
     getRepository: () => ({ findByEmail: jest.fn().mockResolvedValue(options.existing ?? null) }),
     transactional: jest.fn((work: (em: typeof tx) => unknown) => work(tx)),
@@ -25,12 +29,13 @@ function build(options: { existing?: User | null; emailConfirmationRequired?: bo
     events: { record: jest.fn() },
     mfa: { issueChallenge: jest.fn().mockResolvedValue('mfa-token') },
     activity: { record: jest.fn(), recordApart: jest.fn() },
+    handover: { forgetPreviousHolder: jest.fn() },
   };
   const config = { emailConfirmationRequired: options.emailConfirmationRequired ?? false, confirmationTokenTtlMs: 60_000 };
   // The constructor's parameter types are the real classes; the fakes cover what the flows call.
   const Service = AuthService as unknown as new (...dependencies: unknown[]) => AuthService;
-  const { hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, mfa, activity } = fakes;
-  const auth = new Service(em, hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, mfa, activity, config);
+  const { hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, mfa, activity, handover } = fakes;
+  const auth = new Service(em, hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, mfa, activity, handover, config);
   return { auth, em, tx, ...fakes };
 }
 
@@ -84,6 +89,22 @@ describe('AuthService', () => {
       expect(events.record).toHaveBeenCalledWith('auth.signin.mfa_required', { userId: user.id, ip: meta.ip });
     });
 
+    it('opens no session (nor challenge) when the password or address changed under it while argon2 verified (a reset, undo or handover won)', async () => {
+      for (const mfaOn of [false, true]) {
+        const user = new User('ann@example.com', 'stored-hash');
+        if (mfaOn) user.mfaEnabledAt = new Date();
+        const now = Object.assign(new User('ann@example.com', 'hash-set-meanwhile'), { id: user.id });
+        const moved = Object.assign(new User('elsewhere@example.com', 'stored-hash'), { id: user.id });
+        for (const locked of [now, moved, null]) {
+          const { auth, hasher, sessions, mfa } = build({ existing: user, locked });
+          hasher.verify.mockResolvedValue(true);
+          await expect(auth.login('ann@example.com', 'right password', meta)).rejects.toBeInstanceOf(InvalidCredentialsError);
+          expect(sessions.start).not.toHaveBeenCalled();
+          expect(mfa.issueChallenge).not.toHaveBeenCalled();
+        }
+      }
+    });
+
     it('does the same argon2 work for an unknown address and answers the same', async () => {
       const { auth, hasher, activity } = build({ existing: null });
       await expect(auth.login('nobody@example.com', 'whatever', meta)).rejects.toBeInstanceOf(InvalidCredentialsError);
@@ -115,6 +136,13 @@ describe('AuthService', () => {
     it('refuses a taken address when confirmation is off, recording nothing', async () => {
       const { auth, outbox } = build({ existing: new User('ann@example.com', 'stored-hash') });
       await expect(auth.register({ email: 'ann@example.com', password: 'a long enough password' })).rejects.toBeInstanceOf(EmailTakenError);
+      expect(outbox.record).not.toHaveBeenCalled();
+    });
+
+    it('holds a link-less welcome back above the per-address mail cap (register, move away, register again)', async () => {
+      const { auth, outbox, limits } = build();
+      limits.count.mockResolvedValue(false);
+      await expect(auth.register({ email: 'new@example.com', password: 'a long enough password' })).resolves.toMatchObject({ user: { email: 'new@example.com' } });
       expect(outbox.record).not.toHaveBeenCalled();
     });
   });

@@ -15,6 +15,7 @@ import {
   InvalidCredentialsError,
   WrongCurrentPasswordError,
 } from './auth.errors';
+import { AccountHandover } from './account-handover.service';
 import { clientSource } from './client-source.util';
 import { MfaFactor, type MfaProof } from './mfa/mfa-factor.service';
 import { InvalidMfaCodeError, InvalidMfaTokenError, MfaRequiredError } from './mfa/mfa.errors';
@@ -78,6 +79,7 @@ export class AuthService {
     private readonly events: SecurityEvents,
     private readonly mfa: MfaFactor,
     private readonly activity: AccountActivityService,
+    private readonly handover: AccountHandover,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
@@ -86,8 +88,9 @@ export class AuthService {
     // Hashed before the lookup so new and taken addresses cost the same.
     const passwordHash = await this.hasher.hash(input.password);
     const confirm = this.config.emailConfirmationRequired;
-    // Counted for every registration; only repeat notices to a taken address are ever held back,
-    // so a flood of forgot-password requests cannot keep a new user from their first email.
+    // Counted for every registration; only repeat notices to a taken address and link-less welcomes
+    // are ever held back, so a flood of forgot-password requests cannot keep a new user from their
+    // confirmation link.
     const mailAllowed = await this.mailAllowed(input.email);
     try {
       return await this.em.transactional(async (em) => {
@@ -102,7 +105,9 @@ export class AuthService {
         const token = confirm
           ? await this.tokens.issue(em, user, TokenPurpose.EmailConfirmation, this.config.confirmationTokenTtlMs, passwordHash)
           : null;
-        this.outbox.record(em, 'user.registered', ({ seal }) => ({
+        // A welcome without a link is only news: above the cap it is held back, or registering,
+        // moving the account away and registering again would mail an address without bound.
+        if (confirm || mailAllowed) this.outbox.record(em, 'user.registered', ({ seal }) => ({
           ...recipient(user),
           confirmationToken: token ? seal(token) : null,
         }));
@@ -156,26 +161,27 @@ export class AuthService {
    * (assertRecentAuthentication).
    */
   async signInAs(user: User, meta: SessionMeta, rehashed?: string, method: SignInMethod = 'password'): Promise<SignedIn> {
+    // What the first factor proved, as it read the account. A reset, password change, undo or
+    // handover that committed since (argon2 takes a while, and can be made to) ends every session:
+    // the sign-in must not open one after it, so this is checked again under the row lock.
+    const proven = { passwordHash: user.passwordHash, emailCanonical: user.emailCanonical };
+    const stillProven = async (em: EntityManager): Promise<User> => {
+      const fresh = await em.getRepository(User).findByIdLocked(user.id);
+      if (!fresh || fresh.passwordHash !== proven.passwordHash || fresh.emailCanonical !== proven.emailCanonical) throw new InvalidCredentialsError();
+      if (rehashed !== undefined) fresh.passwordHash = rehashed;
+      return fresh;
+    };
     if (user.mfaEnabledAt) {
       // The first factor held: no session yet, only a challenge for the second (MfaRequiredError),
       // which remembers that factor for the session the second step opens.
-      const mfaToken = await this.em
-        .transactional((em) => {
-          if (rehashed !== undefined) user.passwordHash = rehashed;
-          return this.mfa.issueChallenge(em, user.id, method);
-        })
-        .catch((error: unknown) => {
-          // The account was deleted after the first factor held (as in openSession). The challenge is
-          // written with raw SQL, whose driver errors come unconverted.
-          const converted = error instanceof Error ? this.em.getDriver().convertException(error) : error;
-          throw converted instanceof ForeignKeyConstraintViolationException ? new InvalidCredentialsError() : error;
-        });
+      const mfaToken = await this.em.transactional(async (em) => {
+        await stillProven(em);
+        return this.mfa.issueChallenge(em, user.id, method);
+      });
       this.events.record('auth.signin.mfa_required', { userId: user.id, ip: meta.ip });
       throw new MfaRequiredError(mfaToken);
     }
-    return this.openSession(user, meta, method, () => {
-      if (rehashed !== undefined) user.passwordHash = rehashed;
-    });
+    return this.openSession(user, meta, method, stillProven);
   }
 
   /**
@@ -262,10 +268,13 @@ export class AuthService {
       // The link lost its password since it was read (a capped repeat registration): ask for one.
       if (spent.passwordHash === null && password === undefined) throw new ConfirmationPasswordError('required');
       if (!user.emailConfirmed) {
+        // A change of address asked for by a claimant must not move the account once it is confirmed.
+        await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.EmailChange);
         // Only a password that changes hands ends the sessions: re-entering one's own keeps them.
         const passwordHash = spent.passwordHash ?? (keepsCurrent && user.passwordHash === currentHash ? currentHash : chosenHash!);
         if (passwordHash !== user.passwordHash) {
           user.passwordHash = passwordHash;
+          await this.handover.forgetPreviousHolder(em, user, {});
           await this.sessions.revokeAll(em, user.id);
         }
         user.emailConfirmedAt = new Date();
@@ -311,6 +320,8 @@ export class AuthService {
       const user = await em.getRepository(User).findByIdLocked(holder.id);
       const { userId } = await this.tokens.consume(em, TokenPurpose.PasswordReset, token);
       if (!user || userId !== user.id) throw new InvalidTokenError();
+      // A never-confirmed account was a claim: whoever reads the inbox takes it as it was first made.
+      if (!user.emailConfirmed) await this.handover.forgetPreviousHolder(em, user, meta);
       user.passwordHash = passwordHash;
       if (!user.emailConfirmedAt) {
         user.emailConfirmedAt = new Date();
@@ -469,6 +480,8 @@ export class AuthService {
       if (mailAllowed) this.outbox.record(em, 'user.registration-attempted', () => recipient(existing));
       return;
     }
+    // A change of address the claimant asked for must not outlive their claim being contested.
+    await this.tokens.revokeOutstanding(em, existing.id, TokenPurpose.EmailChange);
     if (mailAllowed) {
       // Tokens before sessions, the order every other flow takes them in.
       await this.requestConfirmation(em, existing);
@@ -499,7 +512,7 @@ export class AuthService {
     user: User,
     meta: SessionMeta,
     method: SignInMethod,
-    before: (em: EntityManager) => void | Promise<void>,
+    before: (em: EntityManager) => Promise<unknown>,
   ): Promise<SignedIn> {
     let started: { session: Session; refreshToken: string };
     try {

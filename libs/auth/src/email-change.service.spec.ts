@@ -1,6 +1,6 @@
 import { TokenPurpose } from '@accounts/tokens';
 import { User } from '@accounts/users';
-import { SameEmailError, WrongCurrentPasswordError } from './auth.errors';
+import { AuthenticationRequiredError, SameEmailError, TooManyRequestsError, WrongCurrentPasswordError } from './auth.errors';
 import { EmailChangeService } from './email-change.service';
 import { ReauthenticationRequiredError } from './oidc.errors';
 
@@ -9,9 +9,12 @@ import { ReauthenticationRequiredError } from './oidc.errors';
  * manager at its edge: what it does for a free, a taken and a capped address must not differ in
  * anything the caller can see.
  */
-function build(options: { taken?: User | null; mailAllowed?: boolean; refusal?: Error } = {}) {
+function build(options: { taken?: User | null; mailAllowed?: boolean; refusal?: Error; lockedHash?: string } = {}) {
   const user = new User('ann@example.com', 'stored-hash', 'Ann');
-  const tx = { getRepository: () => ({ findByEmailHeld: jest.fn().mockResolvedValue(options.taken ?? null) }) };
+  const locked = Object.assign(new User('ann@example.com', options.lockedHash ?? 'stored-hash', 'Ann'), { id: user.id });
+  const tx = {
+    getRepository: () => ({ findByEmailHeld: jest.fn().mockResolvedValue(options.taken ?? null), findByIdLocked: jest.fn().mockResolvedValue(locked) }),
+  };
   const em = {
     findOneOrFail: jest.fn().mockResolvedValue(user),
     transactional: jest.fn((work: (em: typeof tx) => unknown) => work(tx)),
@@ -34,7 +37,7 @@ function build(options: { taken?: User | null; mailAllowed?: boolean; refusal?: 
   const config = { emailChangeTokenTtlMs: 3_600_000 };
   const Service = EmailChangeService as unknown as new (...dependencies: unknown[]) => EmailChangeService;
   const { auth, hasher, tokens, sessions, outbox, activity, limits, events } = fakes;
-  const service = new Service(em, auth, hasher, tokens, sessions, outbox, activity, limits, events, config);
+  const service = new Service(em, auth, hasher, tokens, sessions, outbox, activity, limits, events, {}, {}, config);
   return { service, user, em, tx, ...fakes };
 }
 
@@ -48,7 +51,8 @@ describe('EmailChangeService.request', () => {
     expect(limits.consume.mock.invocationCallOrder[0]).toBeLessThan(auth.assertRecentAuthentication.mock.invocationCallOrder[0]);
     expect(limits.consume).toHaveBeenCalledWith('emailChangePerAccount', user.id);
     expect(limits.count).toHaveBeenCalledWith('mailPerAddress', 'new@example.com');
-    expect(tokens.issue).toHaveBeenCalledWith(tx, user, TokenPurpose.EmailChange, 3_600_000, null, 'New@Example.com');
+    // Bound to the password it was asked with: a link outlives no change of it.
+    expect(tokens.issue).toHaveBeenCalledWith(tx, user, TokenPurpose.EmailChange, 3_600_000, 'stored-hash', 'New@Example.com');
     expect(outbox.record).toHaveBeenCalledWith(tx, 'email.change-requested', expect.any(Function));
     const payload = outbox.record.mock.calls[0][2]({ seal: (token: string) => ({ sealed: `sealed:${token}` }) });
     expect(payload).toEqual({ v: 1, userId: user.id, email: 'New@Example.com', name: null, changeToken: { sealed: 'sealed:change-token' } });
@@ -81,12 +85,22 @@ describe('EmailChangeService.request', () => {
     }
   });
 
-  it('gives the per-account point back for a wrong password (that has a count of its own), and changes nothing', async () => {
-    const { service, user, limits, em, outbox } = build({ refusal: new WrongCurrentPasswordError() });
-    await expect(service.request(principal, 'new@example.com', 'wrong', client)).rejects.toBeInstanceOf(WrongCurrentPasswordError);
-    expect(limits.giveBack).toHaveBeenCalledWith('emailChangePerAccount', user.id);
-    expect(em.transactional).not.toHaveBeenCalled();
+  it('gives the per-account point back for a wrong password, or one refused by the password count (that has a count of its own), and changes nothing', async () => {
+    for (const refusal of [new WrongCurrentPasswordError(), new TooManyRequestsError(60)]) {
+      const { service, user, limits, em, outbox } = build({ refusal });
+      await expect(service.request(principal, 'new@example.com', 'wrong', client)).rejects.toBe(refusal);
+      expect(limits.giveBack).toHaveBeenCalledWith('emailChangePerAccount', user.id);
+      expect(em.transactional).not.toHaveBeenCalled();
+      expect(outbox.record).not.toHaveBeenCalled();
+    }
+  });
+
+  it('issues no link when the password changed under the row lock after it was verified (a reset or undo won)', async () => {
+    const { service, tokens, outbox, activity } = build({ lockedHash: 'hash-set-meanwhile' });
+    await expect(service.request(principal, 'new@example.com', 'right password', client)).rejects.toBeInstanceOf(AuthenticationRequiredError);
+    expect(tokens.issue).not.toHaveBeenCalled();
     expect(outbox.record).not.toHaveBeenCalled();
+    expect(activity.record).not.toHaveBeenCalled();
   });
 
   it('re-authenticates through the one check (no password for an account without one) and gives the point back when the sign-in is too old', async () => {

@@ -8,7 +8,9 @@ import { OutboxService } from '@accounts/mail/outbox';
 import { InvalidTokenError, TokenPurpose, TokensService } from '@accounts/tokens';
 import { AccountActivityService, canonicalEmail, normalizeEmail, toUserView, User, type ClientMeta, type UserView } from '@accounts/users';
 import type { Principal } from './access-token.service';
-import { AuthenticationRequiredError, EmailTakenError, SameEmailError, WrongCurrentPasswordError } from './auth.errors';
+import { AccountDeletionService } from './account-deletion.service';
+import { AccountHandover } from './account-handover.service';
+import { AuthenticationRequiredError, EmailTakenError, SameEmailError, TooManyRequestsError, WrongCurrentPasswordError } from './auth.errors';
 import { AuthService, recipient } from './auth.service';
 import { ReauthenticationRequiredError } from './oidc.errors';
 import { PasswordHasher } from './password.hasher';
@@ -32,6 +34,8 @@ export class EmailChangeService {
     private readonly activity: AccountActivityService,
     private readonly limits: RateLimits,
     private readonly events: SecurityEvents,
+    private readonly handover: AccountHandover,
+    private readonly deletion: AccountDeletionService,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
@@ -47,17 +51,26 @@ export class EmailChangeService {
     const user = await this.em.findOneOrFail(User, principal.userId);
     const target = canonicalEmail(newEmail);
     if (target === user.emailCanonical) throw new SameEmailError();
+    const verifiedHash = user.passwordHash;
     await this.limits.consume('emailChangePerAccount', user.id);
     try {
       await this.auth.assertRecentAuthentication(principal, currentPassword);
     } catch (error) {
-      if (error instanceof WrongCurrentPasswordError || error instanceof ReauthenticationRequiredError) await this.limits.giveBack('emailChangePerAccount', user.id);
+      // Refused by the password's own count too: guesses must not use up the owner's change budget.
+      if (error instanceof WrongCurrentPasswordError || error instanceof ReauthenticationRequiredError || error instanceof TooManyRequestsError) {
+        await this.limits.giveBack('emailChangePerAccount', user.id);
+      }
       throw error;
     }
     const mailAllowed = await this.limits.count('mailPerAddress', target);
     if (!mailAllowed) this.events.record('auth.mail.capped', { email: maskEmail(target) });
     await this.em.transactional(async (em) => {
-      if (!(await this.sessions.isAlive(em, principal.sessionId, user.id))) throw new AuthenticationRequiredError();
+      // Locked, so parallel requests supersede each other's links in turn; and what was checked
+      // must still hold: this session alive, the password the one verified (a reset or undo that
+      // committed meanwhile wins).
+      const fresh = await em.getRepository(User).findByIdLocked(user.id);
+      const stillValid = fresh?.passwordHash === verifiedHash && (await this.sessions.isAlive(em, principal.sessionId, user.id));
+      if (!fresh || !stillValid) throw new AuthenticationRequiredError();
       this.activity.record(em, user.id, 'email.change_requested', client);
       // Capped: the link already sent stays the one that works.
       if (!mailAllowed) return;
@@ -68,7 +81,9 @@ export class EmailChangeService {
         return;
       }
       const address = normalizeEmail(newEmail);
-      const token = await this.tokens.issue(em, user, TokenPurpose.EmailChange, this.config.emailChangeTokenTtlMs, null, address);
+      // Bound to the password it was asked with: once the password changes (reset, change, a
+      // claim confirmed by its inbox, undo) the link is dead, whichever flow changed it.
+      const token = await this.tokens.issue(em, user, TokenPurpose.EmailChange, this.config.emailChangeTokenTtlMs, verifiedHash, address);
       // The new address has proven nothing yet: the account's name stays out of its inbox.
       this.outbox.record(em, 'email.change-requested', ({ seal }) => ({ v: 1 as const, userId: user.id, email: address, name: null, changeToken: seal(token) }));
     });
@@ -87,6 +102,10 @@ export class EmailChangeService {
    */
   async confirm(token: string, client: ClientMeta): Promise<UserView> {
     const { user: holder } = await this.tokens.peek(this.em, TokenPurpose.EmailChange, token);
+    // A never-confirmed old address may be anyone's: the notice there counts under its mail cap,
+    // or registering it, moving away and registering again would mail it without bound.
+    const oldAddressMailAllowed = holder.emailConfirmed || (await this.limits.count('mailPerAddress', holder.emailCanonical));
+    if (!oldAddressMailAllowed) this.events.record('auth.mail.capped', { email: maskEmail(holder.emailCanonical) });
     let view: UserView;
     try {
       view = await this.em.transactional(async (em) => {
@@ -94,6 +113,8 @@ export class EmailChangeService {
         const user = await em.getRepository(User).findByIdLocked(holder.id);
         const spent = await this.tokens.consume(em, TokenPurpose.EmailChange, token);
         if (!user || spent.userId !== user.id || spent.email === null) throw new InvalidTokenError();
+        // Asked for with a password the account no longer has (or by a claim since handed over).
+        if (spent.passwordHash !== user.passwordHash) throw new InvalidTokenError();
         const old = { email: user.email, confirmed: user.emailConfirmed };
         user.email = normalizeEmail(spent.email);
         user.emailCanonical = canonicalEmail(spent.email);
@@ -101,14 +122,18 @@ export class EmailChangeService {
         // Links mailed to the old address must not act on the account any more (the undo link excepted).
         await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.PasswordReset);
         await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.EmailConfirmation);
-        const undo = await this.tokens.issue(em, user, TokenPurpose.EmailChangeUndo, this.config.emailChangeUndoTtlMs, null, old.email);
-        this.outbox.record(em, 'email.changed', ({ seal }) => ({
-          v: 1 as const,
-          userId: user.id,
-          email: old.email,
-          name: old.confirmed ? user.name : null,
-          undoToken: seal(undo),
-        }));
+        // Any other change link, however it came to exist: one change per proof of the password.
+        await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.EmailChange);
+        if (old.confirmed || oldAddressMailAllowed) {
+          const undo = await this.tokens.issue(em, user, TokenPurpose.EmailChangeUndo, this.config.emailChangeUndoTtlMs, null, old.email, old.confirmed);
+          this.outbox.record(em, 'email.changed', ({ seal }) => ({
+            v: 1 as const,
+            userId: user.id,
+            email: old.email,
+            name: old.confirmed ? user.name : null,
+            undoToken: seal(undo),
+          }));
+        }
         this.activity.record(em, user.id, 'email.changed', client);
         return toUserView(user);
       });
@@ -133,6 +158,7 @@ export class EmailChangeService {
     const { user: holder } = await this.tokens.peek(this.em, TokenPurpose.EmailChangeUndo, token);
     // argon2 outside the transaction; the hash of 32 random bytes nobody knows.
     const unusableHash = await this.hasher.hash(randomBytes(32).toString('base64url'));
+    let deletedClaimant: string | null = null;
     try {
       await this.em.transactional(async (em) => {
         const user = await em.getRepository(User).findByIdLocked(holder.id);
@@ -140,24 +166,35 @@ export class EmailChangeService {
         if (!user || spent.userId !== user.id || spent.email === null) throw new InvalidTokenError();
         const restored = canonicalEmail(spent.email);
         if (restored !== user.emailCanonical) {
-          const claimant = await em.getRepository(User).findByEmail(restored);
+          const held = await em.getRepository(User).findByEmail(restored);
+          const claimant = held ? await em.getRepository(User).findByIdLocked(held.id) : null;
           if (claimant?.emailConfirmed) throw new EmailTakenError();
-          if (claimant) await em.nativeDelete(User, { id: claimant.id });
+          // Deleted like any account (activity anonymised, its mail forgotten), without the notice:
+          // its address is the one this undo mails.
+          if (claimant) {
+            await this.deletion.erase(em, claimant, { notify: false });
+            deletedClaimant = claimant.id;
+          }
         }
         user.email = normalizeEmail(spent.email);
         user.emailCanonical = restored;
         user.emailConfirmedAt = new Date();
         user.passwordHash = unusableHash;
-        await this.tokens.revokeAll(em, user.id, spent.issuedAt);
+        await this.tokens.revokeAll(em, user.id, spent.issueOrder);
+        // Whoever held the session may have added a second factor or linked a provider of theirs.
+        await this.handover.forgetPreviousHolder(em, user, client);
         await this.sessions.revokeAll(em, user.id);
         const reset = await this.tokens.issue(em, user, TokenPurpose.PasswordReset, this.config.resetTokenTtlMs);
-        this.outbox.record(em, 'password.reset-requested', ({ seal }) => ({ ...recipient(user), resetToken: seal(reset) }));
+        // A never-confirmed old address never vouched for the name (a pre-hijacker's may be on it).
+        const name = spent.emailConfirmed ? user.name : null;
+        this.outbox.record(em, 'password.reset-requested', ({ seal }) => ({ ...recipient(user), name, resetToken: seal(reset) }));
         this.activity.record(em, user.id, 'email.change_undone', client);
       });
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) throw new EmailTakenError();
       throw error;
     }
+    if (deletedClaimant) this.deletion.forgetMailSoon(deletedClaimant);
     this.events.record('auth.email.change_undone', { userId: holder.id });
   }
 }

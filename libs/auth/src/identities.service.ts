@@ -4,6 +4,7 @@ import { maskEmail } from '@accounts/mail/contract';
 import { OutboxService } from '@accounts/mail/outbox';
 import { TokenPurpose, TokensService } from '@accounts/tokens';
 import { AccountActivityService, canonicalEmail, type ClientMeta, User } from '@accounts/users';
+import { AccountHandover } from './account-handover.service';
 import { Identity } from './identity.entity';
 import { OidcClient, type ProviderClaims } from './oidc-client.service';
 import { IdentityNotFoundError, LastSignInMethodError, OidcSignInFailedError } from './oidc.errors';
@@ -51,7 +52,8 @@ function acceptableEmail(email: string | null): string | null {
  * - otherwise only an address the provider marks `email_verified` joins an account: a confirmed
  *   account gets the identity linked and a notice mailed; an unconfirmed one is only a claim (its
  *   registrant never proved the inbox), so it is taken over: its password is discarded, its
- *   sessions end, its outstanding links are spent, and the address becomes confirmed;
+ *   sessions end, its outstanding links are spent, its second factor and other identities go,
+ *   and the address becomes confirmed;
  * - no account with that address: one is created, confirmed and without a password;
  * - without a verified address nothing is joined or created.
  */
@@ -65,6 +67,7 @@ export class IdentitiesService {
     private readonly activity: AccountActivityService,
     private readonly events: SecurityEvents,
     private readonly oidc: OidcClient,
+    private readonly handover: AccountHandover,
   ) {}
 
   /**
@@ -116,6 +119,8 @@ export class IdentitiesService {
         user.emailConfirmedAt = new Date();
         await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.EmailConfirmation);
         await this.tokens.revokeOutstanding(em, user.id, TokenPurpose.PasswordReset);
+        // Its pending email change, second factor and linked identities were the claimant's.
+        await this.handover.forgetPreviousHolder(em, user, client);
         await this.sessions.revokeAll(em, user.id);
       }
       em.persist(new Identity(user, claims.issuer, claims.subject, email));

@@ -14,7 +14,7 @@ export enum TokenPurpose {
 /** A single-use, expiring token sent by email. Only its hash is stored. */
 @Entity({ tableName: 'one_time_tokens' })
 export class OneTimeToken {
-  [OptionalProps]?: 'id' | 'usedAt' | 'createdAt' | 'passwordHash' | 'email';
+  [OptionalProps]?: 'id' | 'usedAt' | 'createdAt' | 'passwordHash' | 'email' | 'emailConfirmed';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -41,6 +41,10 @@ export class OneTimeToken {
   /** Email change tokens only: the address the token switches to (change) or restores (undo). */
   @Property({ type: 'string', length: 254, nullable: true })
   email: string | null = null;
+
+  /** Undo tokens only: whether the address they restore had been confirmed. */
+  @Property({ type: 'boolean', nullable: true })
+  emailConfirmed: boolean | null = null;
 
   @Property({ type: 'datetime', nullable: true })
   usedAt: Date | null = null;

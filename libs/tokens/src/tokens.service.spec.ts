@@ -39,9 +39,8 @@ describe('TokensService', () => {
   });
 
   it('spends a token in one UPDATE of the caller\'s transaction, by its hash, and yields its user and password hash', async () => {
-    const issuedAt = new Date('2026-12-01T00:00:00Z');
-    const { execute, transaction, asEm } = fakeEm({ rows: [{ user_id: 'user-1', password_hash: 'hash', email: null, created_at: issuedAt }] });
-    await expect(tokens.consume(asEm, TokenPurpose.EmailConfirmation, 'the-token')).resolves.toEqual({ userId: 'user-1', passwordHash: 'hash', email: null, issuedAt });
+    const { execute, transaction, asEm } = fakeEm({ rows: [{ user_id: 'user-1', password_hash: 'hash', email: null, email_confirmed: null, seq: '42' }] });
+    await expect(tokens.consume(asEm, TokenPurpose.EmailConfirmation, 'the-token')).resolves.toEqual({ userId: 'user-1', passwordHash: 'hash', email: null, emailConfirmed: null, issueOrder: '42' });
     const [sql, params, , ctx] = execute.mock.calls[0];
     expect(sql).toMatch(/^update one_time_tokens set used_at = now\(\)/);
     expect(params).toEqual([hashSecretToken('the-token'), TokenPurpose.EmailConfirmation]);
@@ -71,7 +70,7 @@ describe('TokensService', () => {
     const { em, asEm } = fakeEm();
     await tokens.issue(asEm, user, TokenPurpose.EmailChange, 60_000, null, 'new@example.com');
     expect(em.persist.mock.calls[0][0]).toMatchObject({ purpose: TokenPurpose.EmailChange, email: 'new@example.com', passwordHash: null });
-    const spent = fakeEm({ rows: [{ user_id: 'user-1', password_hash: null, email: 'new@example.com', created_at: new Date() }] });
+    const spent = fakeEm({ rows: [{ user_id: 'user-1', password_hash: null, email: 'new@example.com', seq: '7' }] });
     await expect(tokens.consume(spent.asEm, TokenPurpose.EmailChange, 't')).resolves.toMatchObject({ email: 'new@example.com' });
   });
 
@@ -82,13 +81,12 @@ describe('TokensService', () => {
     expect(em.persist).toHaveBeenCalledTimes(1);
   });
 
-  it('spends every outstanding token of every purpose but the undo links issued before a given time', async () => {
+  it('spends every outstanding token of every purpose but the undo links issued before a given one, by the database\'s order', async () => {
     const { execute, transaction, asEm } = fakeEm();
-    const before = new Date('2026-12-01T00:00:00Z');
-    await tokens.revokeAll(asEm, 'user-1', before);
+    await tokens.revokeAll(asEm, 'user-1', '42');
     const [sql, params, , ctx] = execute.mock.calls[0];
-    expect(sql).toMatch(/update one_time_tokens set used_at = now\(\)\s+where user_id = \? and used_at is null and not \(purpose = \? and created_at < \?\)/);
-    expect(params).toEqual(['user-1', TokenPurpose.EmailChangeUndo, before]);
+    expect(sql).toMatch(/update one_time_tokens set used_at = now\(\)\s+where user_id = \? and used_at is null and not \(purpose = \? and seq < \?::bigint\)/);
+    expect(params).toEqual(['user-1', TokenPurpose.EmailChangeUndo, '42']);
     expect(ctx).toBe(transaction);
   });
 });

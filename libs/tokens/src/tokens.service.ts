@@ -8,11 +8,14 @@ import { InvalidTokenError } from './tokens.errors';
 /** What spending a token yields. */
 export interface SpentToken {
   userId: string;
-  /** The password hash the token was issued with (confirmation tokens), else null. */
+  /** The password hash the token was issued with (confirmation and email change tokens), else null. */
   passwordHash: string | null;
   /** The address the token was issued with (email change and undo tokens), else null. */
   email: string | null;
-  issuedAt: Date;
+  /** Undo tokens: whether the address they restore had been confirmed, else null. */
+  emailConfirmed: boolean | null;
+  /** The database-assigned issue order (`seq`), as a decimal string. */
+  issueOrder: string;
 }
 
 /** What looking at a live token yields, without spending it. */
@@ -36,8 +39,8 @@ const NEVER_SUPERSEDED: ReadonlySet<TokenPurpose> = new Set([TokenPurpose.EmailC
 export class TokensService {
   /**
    * Issues a token and supersedes every outstanding one of the same purpose (undo links excepted).
-   * Returns the token itself; only its hash is stored. `passwordHash` and `email` travel with the
-   * token until it is spent.
+   * Returns the token itself; only its hash is stored. `passwordHash`, `email` and `emailConfirmed`
+   * travel with the token until it is spent.
    */
   async issue(
     em: EntityManager,
@@ -46,6 +49,7 @@ export class TokensService {
     ttlMs: number,
     passwordHash: string | null = null,
     email: string | null = null,
+    emailConfirmed: boolean | null = null,
   ): Promise<string> {
     if (!NEVER_SUPERSEDED.has(purpose)) await this.revokeOutstanding(em, user.id, purpose);
     const token = generateSecretToken();
@@ -56,6 +60,7 @@ export class TokensService {
       expiresAt: new Date(Date.now() + ttlMs),
       passwordHash,
       email,
+      emailConfirmed,
     });
     em.persist(record);
     return token;
@@ -76,17 +81,17 @@ export class TokensService {
    * Spends a token atomically: of any number of concurrent attempts exactly one gets its user.
    */
   async consume(em: EntityManager, purpose: TokenPurpose, token: string): Promise<SpentToken> {
-    const rows: Array<{ user_id: string; password_hash: string | null; email: string | null; created_at: Date }> = await em.getConnection().execute(
+    const rows: Array<{ user_id: string; password_hash: string | null; email: string | null; email_confirmed: boolean | null; seq: string }> = await em.getConnection().execute(
       `update one_time_tokens set used_at = now()
         where token_hash = ? and purpose = ? and used_at is null and expires_at > now()
-        returning user_id, password_hash, email, created_at`,
+        returning user_id, password_hash, email, email_confirmed, seq::text as seq`,
       [hashSecretToken(token), purpose],
       'all',
       em.getTransactionContext(),
     );
     if (rows.length === 0) throw new InvalidTokenError();
     const [row] = rows;
-    return { userId: row.user_id, passwordHash: row.password_hash, email: row.email, issuedAt: new Date(row.created_at) };
+    return { userId: row.user_id, passwordHash: row.password_hash, email: row.email, emailConfirmed: row.email_confirmed, issueOrder: row.seq };
   }
 
   /** Spends every outstanding token of a purpose (a new one supersedes them; a reset spends all). */
@@ -96,13 +101,14 @@ export class TokensService {
 
   /**
    * Spends every outstanding token of the user, of every purpose, except undo links issued before
-   * `keepUndoIssuedBefore`: those restore an earlier address and stay usable (an undo of a later
-   * change must not cancel the undo of an earlier one).
+   * the one spent (`issueOrder`): those restore an earlier address and stay usable (an undo of a
+   * later change must not cancel the undo of an earlier one). The order is the database's sequence,
+   * not an app host's clock.
    */
-  async revokeAll(em: EntityManager, userId: string, keepUndoIssuedBefore: Date): Promise<void> {
+  async revokeAll(em: EntityManager, userId: string, keepUndoIssuedBefore: string): Promise<void> {
     await em.getConnection().execute(
       `update one_time_tokens set used_at = now()
-        where user_id = ? and used_at is null and not (purpose = ? and created_at < ?)`,
+        where user_id = ? and used_at is null and not (purpose = ? and seq < ?::bigint)`,
       [userId, TokenPurpose.EmailChangeUndo, keepUndoIssuedBefore],
       'run',
       em.getTransactionContext(),

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, 
 import type { ConfigType } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
+  AuthenticationRequiredError,
   AuthService,
   EmailChangeService,
   EmailNotConfirmedError,
@@ -169,6 +170,8 @@ export class AccountPagesController {
     try {
       await this.auth.changePassword({ userId: current.user.id, sessionId: current.session.id }, field(form, 'currentPassword'), newPassword, clientMeta(request));
     } catch (error) {
+      // The session ended (or the password changed) after the guard read it.
+      if (error instanceof AuthenticationRequiredError) return reply.status(303).redirect('/login');
       if (error instanceof WrongCurrentPasswordError) return fail(400, { currentPassword: error.message });
       if (error instanceof PasswordTooWeakError) return fail(400, { newPassword: error.message });
       if (error instanceof TooManyRequestsError) {
@@ -204,6 +207,7 @@ export class AccountPagesController {
     try {
       await this.emailChange.request({ userId: current.user.id, sessionId: current.session.id }, value.newEmail, value.currentPassword, clientMeta(request));
     } catch (error) {
+      if (error instanceof AuthenticationRequiredError) return reply.status(303).redirect('/login');
       if (error instanceof SameEmailError) return shown(400, { newEmail: error.message });
       if (error instanceof WrongCurrentPasswordError) return shown(400, { currentPassword: error.message });
       if (error instanceof ReauthenticationRequiredError) return shown(401, { currentPassword: SIGN_IN_AGAIN });

@@ -8,6 +8,7 @@ import { Migration20261203000100_account_lifecycle } from './Migration2026120300
 import { Migration20261203000200_email_change } from './Migration20261203000200_email_change';
 import { Migration20261203000300_mfa } from './Migration20261203000300_mfa';
 import { Migration20261203000400_identities } from './Migration20261203000400_identities';
+import { Migration20261203000500_token_order } from './Migration20261203000500_token_order';
 
 /** Every migration, in order. Listed explicitly so the built apps carry them without globbing. */
 export const migrationsList: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203000200_email_change', class: Migration20261203000200_email_change },
   { name: 'Migration20261203000300_mfa', class: Migration20261203000300_mfa },
   { name: 'Migration20261203000400_identities', class: Migration20261203000400_identities },
+  { name: 'Migration20261203000500_token_order', class: Migration20261203000500_token_order },
 ];
