@@ -5,7 +5,7 @@ import { ApiClient } from './support/api-client';
 import { MiniBrowser, silentPort, TestOidcProvider, type Tamper, type TestAccount } from './support/oidc-provider';
 import { freePort } from './support/private-redis';
 import { requestChangeToken } from './support/email-change';
-import { enableMfa, mfaTokenFor } from './support/mfa';
+import { enableMfaOnClaim, mfaTokenFor } from './support/mfa';
 import { createAccount, expectProblem, nextMail, requestResetToken, signIn } from './support/security';
 import { totpCode } from './support/totp';
 import { startStack, type Stack } from './support/stack';
@@ -210,7 +210,7 @@ describe('sign-in with an OpenID Provider', () => {
 
     it("takes over a claim without the claimant's second factor, pending MFA challenge or pending email change link", async () => {
       const claimant = await createAccount(stack, { label: 'oidc-prehijack-factors', confirmed: false });
-      const mfa = await enableMfa(stack, claimant);
+      const mfa = await enableMfaOnClaim(stack, claimant);
       const mfaToken = await mfaTokenFor(stack, claimant);
       const changeToken = await requestChangeToken(stack, claimant, mfa.session, uniqueEmail('oidc-prehijack-attacker'));
 

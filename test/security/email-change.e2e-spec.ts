@@ -6,7 +6,7 @@ import { RateLimits } from '@accounts/auth';
 import { redisOptions } from '@accounts/redis';
 import type { ApiResponse } from '../support/api-client';
 import { changeEmail, changeLinkIn, requestChangeToken, SUBJECTS } from '../support/email-change';
-import { enableMfa } from '../support/mfa';
+import { enableMfaOnClaim } from '../support/mfa';
 import { expectDocumentedResponses } from '../support/openapi-contract';
 import { waitUntil } from '../support/polling';
 import { createAccount, expectProblem, nextMail, observable, requestConfirmationToken, requestResetToken, signIn } from '../support/security';
@@ -265,9 +265,8 @@ describe('security: the undo gives the whole account back', () => {
   it("turns off the attacker's second factor, unlinks their identities, and mails a never-confirmed old address the reset without the account's name", async () => {
     // Registered without reading the inbox (confirmation off), under a name the inbox never vouched for.
     const account = await createAccount(stack, { label: 'undo-factors', name: 'Call 0900 evil', confirmed: false });
-    const attacker = await signIn(stack, account.email, account.password);
-    // The attacker turns MFA on and links a provider identity of theirs.
-    await enableMfa(stack, account);
+    // The attacker turns MFA on (which ends their other sessions) and links a provider identity of theirs.
+    const { session: attacker } = await enableMfaOnClaim(stack, account);
     await stack.sql(`insert into identities (id, user_id, issuer, subject, email, created_at) values (gen_random_uuid(), ?, 'https://idp.evil.test', ?, null, now())`, [
       account.userId,
       randomBytes(8).toString('hex'),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hashSecretToken } from '@accounts/tokens';
 import { ApiClient } from '../support/api-client';
 import { requestChangeToken } from '../support/email-change';
-import { enableMfa } from '../support/mfa';
+import { enableMfaOnClaim } from '../support/mfa';
 import { expectProblem, nextMail, requestConfirmationToken, requestResetToken, signIn } from '../support/security';
 import { linkIn, startStack, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
@@ -371,7 +371,7 @@ describe('security: a claim handed over keeps nothing of its claimant', () => {
     expect((await stack.api.post('/auth/register', { email, password })).status).toBe(201);
     const [{ id: userId }] = await stack.sql<{ id: string }>('select id from users where email_canonical = ?', [email]);
     const account = { email, password, userId };
-    const { session } = await enableMfa(stack, account);
+    const { session } = await enableMfaOnClaim(stack, account);
     await stack.sql(`insert into identities (id, user_id, issuer, subject, email, created_at) values (gen_random_uuid(), ?, 'https://idp.evil.test', ?, null, now())`, [
       userId,
       randomBytes(8).toString('hex'),
