@@ -25,7 +25,8 @@ describe('fault 5: several API replicas and several workers share one Redis and 
     workers.push(stack.worker!, await startWorkerReplica(stack));
     apiApps.forEach((app, i) => recordPublishes(app, published[i]));
     completed = workers.map(countCompleted);
-  });
+    // Four Nest applications boot here, one after another: more than one stack's time.
+  }, 60_000);
   afterAll(async () => {
     await apiApps[1]?.close();
     await workers[1]?.close();
