@@ -1,7 +1,7 @@
 import { expectDocumentedResponses } from '../support/openapi-contract';
 import { performance } from 'node:perf_hooks';
 import type { ApiResponse } from '../support/api-client';
-import { createAccount, observable } from '../support/security';
+import { createAccount, observable, pairedMedians } from '../support/security';
 import { startStack, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
 
@@ -101,42 +101,6 @@ describe('security: account enumeration', () => {
    * writes a token and an event (a few ms more), so its floor is 25 ms, which still catches gross
    * leaks such as mail sent inside the request.
    */
-  async function medians(warmups: number, pairs: number, known: () => Promise<ApiResponse>, unknown: () => Promise<ApiResponse>) {
-    const time = async (call: () => Promise<ApiResponse>, statuses: Set<number>) => {
-      const started = performance.now();
-      const response = await call();
-      const elapsed = performance.now() - started;
-      statuses.add(response.status);
-      return elapsed;
-    };
-    const knownStatuses = new Set<number>();
-    const unknownStatuses = new Set<number>();
-    for (let i = 0; i < warmups; i++) {
-      await time(known, knownStatuses);
-      await time(unknown, unknownStatuses);
-    }
-    const knownTimes: number[] = [];
-    const unknownTimes: number[] = [];
-    for (let i = 0; i < pairs; i++) {
-      if (Math.random() < 0.5) {
-        knownTimes.push(await time(known, knownStatuses));
-        unknownTimes.push(await time(unknown, unknownStatuses));
-      } else {
-        unknownTimes.push(await time(unknown, unknownStatuses));
-        knownTimes.push(await time(known, knownStatuses));
-      }
-    }
-    const median = (values: number[]) => {
-      const sorted = [...values].sort((a, b) => a - b);
-      const mid = sorted.length >> 1;
-      return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    };
-    return {
-      known: median(knownTimes),
-      unknown: median(unknownTimes),
-      statuses: { known: [...knownStatuses], unknown: [...unknownStatuses] },
-    };
-  }
 
   function expectSimilar(result: { known: number; unknown: number }, floorMs: number) {
     const larger = Math.max(result.known, result.unknown);
@@ -149,7 +113,7 @@ describe('security: account enumeration', () => {
 
   it('login takes as long for an unknown address as for a wrong password (medians of 30 interleaved pairs)', async () => {
     const account = await createAccount(stack, { label: 'enum-timing' });
-    const result = await medians(
+    const result = await pairedMedians(
       5,
       30,
       () => stack.api.post('/auth/login', { email: account.email, password: strongPassword() }),
@@ -161,7 +125,7 @@ describe('security: account enumeration', () => {
 
   it('forgot-password takes as long for an unknown address as for a known one (medians of 30 interleaved pairs)', async () => {
     const account = await createAccount(stack, { label: 'enum-timing-forgot' });
-    const result = await medians(
+    const result = await pairedMedians(
       5,
       30,
       () => stack.api.post('/auth/password/forgot', { email: account.email }),
@@ -173,7 +137,7 @@ describe('security: account enumeration', () => {
 
   it('register takes as long for a taken address as for a new one (medians of 30 interleaved pairs)', async () => {
     const account = await createAccount(stack, { label: 'enum-timing-reg' });
-    const result = await medians(
+    const result = await pairedMedians(
       5,
       30,
       () => stack.api.post('/auth/register', { email: account.email, password: strongPassword() }),

@@ -126,3 +126,44 @@ export function expectSingleRecipientMail(messages: ReceivedMail[], forbidden: s
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Median response times of two calls that must look alike (a known and an unknown address, a taken
+ * and a free one): warm-ups first, then `pairs` rounds in random order, with every status seen.
+ */
+export async function pairedMedians(warmups: number, pairs: number, known: () => Promise<ApiResponse>, unknown: () => Promise<ApiResponse>) {
+  const time = async (call: () => Promise<ApiResponse>, statuses: Set<number>) => {
+    const started = performance.now();
+    const response = await call();
+    const elapsed = performance.now() - started;
+    statuses.add(response.status);
+    return elapsed;
+  };
+  const knownStatuses = new Set<number>();
+  const unknownStatuses = new Set<number>();
+  for (let i = 0; i < warmups; i++) {
+    await time(known, knownStatuses);
+    await time(unknown, unknownStatuses);
+  }
+  const knownTimes: number[] = [];
+  const unknownTimes: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    if (Math.random() < 0.5) {
+      knownTimes.push(await time(known, knownStatuses));
+      unknownTimes.push(await time(unknown, unknownStatuses));
+    } else {
+      unknownTimes.push(await time(unknown, unknownStatuses));
+      knownTimes.push(await time(known, knownStatuses));
+    }
+  }
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  return {
+    known: median(knownTimes),
+    unknown: median(unknownTimes),
+    statuses: { known: [...knownStatuses], unknown: [...unknownStatuses] },
+  };
+}
