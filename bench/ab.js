@@ -137,7 +137,10 @@ async function main() {
   const sessions = [];
   if (WORKLOAD === 'read' || WORKLOAD === 'refresh') {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-    while (sessions.length < 4 * CONNECTIONS + 100) {
+    // Refresh slices each take a fresh block of chains: a request in flight when a slice stops may
+    // have spent its token unseen, and replaying it would end that session (reuse detection).
+    const blocks = WORKLOAD === 'refresh' ? 2 * ROUNDS + 2 : 4;
+    while (sessions.length < blocks * CONNECTIONS + 100) {
       const batch = await Promise.all(
         Array.from({ length: 8 }, (_, k) => postJson(variants[0].port, '/api/v1/auth/login', { email: users[(sessions.length + k) % USERS].email, password: PASSWORD }, agent)),
       );
@@ -161,7 +164,7 @@ async function main() {
       }
       case 'refresh': {
         const chains = sessions.slice(index * CONNECTIONS, (index + 1) * CONNECTIONS).map((s) => ({ token: s.refreshToken }));
-        const spare = sessions.slice(2 * CONNECTIONS);
+        const spare = sessions.slice((2 * ROUNDS + 2) * CONNECTIONS);
         let next = 0;
         return {
           ...base,
@@ -292,10 +295,11 @@ async function main() {
   } else {
     const opts = variants.map((v, i) => optsFor(v, i));
     for (const o of opts) await load.httpSlice(o, { seconds: 2, warm: 0 });
+    let block = 2;
     for (let r = 0; r < ROUNDS; r++) {
       // ABBA order: neither variant always goes first.
       for (const i of r % 2 ? [1, 0] : [0, 1]) {
-        const s = await load.httpSlice(opts[i], { seconds: SLICE, cpuStart });
+        const s = await load.httpSlice(WORKLOAD === 'refresh' ? optsFor(variants[i], block++) : opts[i], { seconds: SLICE, cpuStart });
         slices[variants[i].name].push(s);
         log(`round ${r + 1} ${variants[i].name}: ${round(s.ok / s.seconds)} req/s, ${s.non2xx} non-2xx`);
       }

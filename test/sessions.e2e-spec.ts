@@ -48,6 +48,43 @@ describe('sessions and refresh tokens', () => {
     expect((await stack.api.get('/users/me', second.accessToken)).status).toBe(401);
   });
 
+  it("a refresh answers the session's user and touches the session: last use, address and user agent move, its start and lifetime do not", async () => {
+    const { email, signIn } = await account();
+    const first = await signIn('agent-before');
+    const [before] = (await stack.sql<{ created_at: string; last_used_at: string; expires_at: string; user_agent: string }>(
+      `select s.* from sessions s join users u on u.id = s.user_id where u.email = ?`,
+      [email],
+    ));
+    const refreshed = await stack.api.request('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: first.refreshToken },
+      headers: { 'user-agent': 'agent-after' },
+    });
+    expect(refreshed.status).toBe(200);
+    const body = refreshed.body as { user: { email: string; emailConfirmed: boolean; mfaEnabled: boolean }; tokenType: string; expiresIn: number };
+    expect(body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, user: { email, emailConfirmed: false, mfaEnabled: false } });
+    const [after] = (await stack.sql<{ created_at: string; last_used_at: string; expires_at: string; user_agent: string }>(
+      `select s.* from sessions s join users u on u.id = s.user_id where u.email = ?`,
+      [email],
+    ));
+    expect(after.user_agent).toBe('agent-after');
+    const time = (at: string) => new Date(at).getTime();
+    expect(time(after.last_used_at)).toBeGreaterThan(time(before.last_used_at));
+    expect(time(after.created_at)).toBe(time(before.created_at));
+    expect(time(after.expires_at)).toBe(time(before.expires_at));
+  });
+
+  it('refuses the refresh token of a session that ended, without counting it as a replayed token', async () => {
+    const { signIn } = await account();
+    const other = await signIn();
+    const first = await signIn();
+    expect((await stack.api.post('/auth/logout', { refreshToken: first.refreshToken })).status).toBe(204);
+    const answer = await stack.api.post('/auth/refresh', { refreshToken: first.refreshToken });
+    expect(answer.status).toBe(401);
+    expect(answer.body.code).toBe('INVALID_REFRESH_TOKEN');
+    // The token was live when it came: nothing else of the user's ends.
+    expect((await stack.api.post('/auth/refresh', { refreshToken: other.refreshToken })).status).toBe(200);
+  });
+
   it('lets exactly one of ten parallel refreshes with one token succeed', async () => {
     const { signIn } = await account();
     const { refreshToken } = await signIn();

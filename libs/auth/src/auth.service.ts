@@ -218,7 +218,7 @@ export class AuthService {
 
   async refresh(refreshToken: string, meta: SessionMeta): Promise<SignedIn> {
     const rotated = await this.sessions.rotate(this.em, refreshToken, meta);
-    return this.signedIn(rotated.user, rotated.session, rotated.refreshToken);
+    return this.signedIn(this.em.map(User, rotated.user), rotated.sessionId, rotated.refreshToken);
   }
 
   /** Ends the session of a refresh token; its owner's activity records it (session.revoked). */
@@ -528,12 +528,12 @@ export class AuthService {
     }
     const { session, refreshToken } = started;
     this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: session.id, ip: meta.ip });
-    return this.signedIn(user, session, refreshToken);
+    return this.signedIn(user, session.id, refreshToken);
   }
 
-  private signedIn(user: User, session: Session, refreshToken: string): SignedIn {
+  private signedIn(user: User, sessionId: string, refreshToken: string): SignedIn {
     return {
-      accessToken: this.accessTokens.sign({ userId: user.id, sessionId: session.id }),
+      accessToken: this.accessTokens.sign({ userId: user.id, sessionId }),
       refreshToken,
       tokenType: 'Bearer',
       expiresIn: this.accessTokens.lifetimeSeconds,

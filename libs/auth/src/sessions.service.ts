@@ -51,36 +51,58 @@ export class SessionsService {
   }
 
   /**
-   * Spends a refresh token and returns its successor. The spend is one atomic UPDATE, so of many
-   * parallel refreshes with one token exactly one wins. A token that was already spent means it
-   * leaked or a client raced itself: its whole session ends.
+   * Spends a refresh token and returns its successor, with the session's id and its user's row
+   * (for UsersService.viewOf). The spend, the session's touch and the successor are ONE statement:
+   * a refresh is the hottest write path, and each round trip to PostgreSQL costs the API a socket
+   * write and a wake-up. The spend is an atomic UPDATE, so of many parallel refreshes with one token
+   * exactly one wins. A token that was already spent means it leaked or a client raced itself: its
+   * whole session ends.
    */
-  async rotate(em: EntityManager, token: string, meta: SessionMeta): Promise<{ session: Session; user: User; refreshToken: string }> {
+  async rotate(em: EntityManager, token: string, meta: SessionMeta): Promise<{ sessionId: string; user: UserRow; refreshToken: string }> {
     const tokenHash = hashSecretToken(token);
-    const outcome = await em.transactional(async (em) => {
-      const spent: Array<{ session_id: string }> = await em.getConnection().execute(
-        'update refresh_tokens set used_at = now() where token_hash = ? and used_at is null returning session_id',
-        [tokenHash],
-        'all',
-        em.getTransactionContext(),
-      );
-      if (spent.length === 0) return { reused: await em.findOne(RefreshToken, { tokenHash }) };
-      const session = await em.findOneOrFail(Session, spent[0].session_id, { populate: ['user'] });
-      if (!session.isAlive()) return { dead: true as const };
-      const cleaned = cleanClientMeta(meta);
-      session.lastUsedAt = new Date();
-      session.userAgent = cleaned.userAgent ?? session.userAgent;
-      session.ip = cleaned.ip ?? session.ip;
-      const refreshToken = this.addRefreshToken(em, session);
-      return { rotated: { session, user: session.user.getEntity(), refreshToken } };
-    });
-    if ('rotated' in outcome && outcome.rotated) return outcome.rotated;
-    if ('reused' in outcome && outcome.reused) {
-      const sessionId = outcome.reused.session.id;
-      await em.nativeUpdate(Session, { id: sessionId, revokedAt: null }, { revokedAt: new Date() });
-      this.events.record('auth.refresh.reused', { sessionId, action: 'session revoked' });
-    }
-    throw new InvalidRefreshTokenError();
+    const refreshToken = generateSecretToken();
+    const cleaned = cleanClientMeta(meta);
+    // No row: the token was not live (unknown, or spent before). A row without a session: it was
+    // spent now, but its session had ended (revoked or past its absolute lifetime).
+    const rows: UserRow[] = await em.getConnection().execute(
+      `with spent as (
+         update refresh_tokens set used_at = now()
+          where token_hash = ? and used_at is null
+         returning session_id
+       ), live as (
+         update sessions s
+            set last_used_at = now(), user_agent = coalesce(?, s.user_agent), ip = coalesce(?, s.ip)
+           from spent
+          where s.id = spent.session_id and s.revoked_at is null and s.expires_at > now()
+         returning s.id, s.user_id
+       ), successor as (
+         insert into refresh_tokens (token_hash, session_id, created_at)
+         select ?, live.id, now() from live
+       )
+       select live.id as rotated_session_id, u.*
+         from spent left join live on true left join users u on u.id = live.user_id`,
+      [tokenHash, cleaned.userAgent ?? null, cleaned.ip ?? null, hashSecretToken(refreshToken)],
+      'all',
+      em.getTransactionContext(),
+    );
+    if (rows.length === 0) await this.endReusedFamily(em, tokenHash);
+    const [row] = rows;
+    if (!row?.rotated_session_id) throw new InvalidRefreshTokenError();
+    const { rotated_session_id: sessionId, ...user } = row;
+    return { sessionId: sessionId as string, user, refreshToken };
+  }
+
+  /** A spent token came back: the session it belonged to ends (a no-op for unknown tokens). */
+  private async endReusedFamily(em: EntityManager, tokenHash: string): Promise<void> {
+    const reused: Array<{ session_id: string }> = await em.getConnection().execute(
+      `with reused as (select session_id from refresh_tokens where token_hash = ?),
+            ended as (update sessions set revoked_at = now() where id in (select session_id from reused) and revoked_at is null)
+       select session_id from reused`,
+      [tokenHash],
+      'all',
+      em.getTransactionContext(),
+    );
+    if (reused.length > 0) this.events.record('auth.refresh.reused', { sessionId: reused[0].session_id, action: 'session revoked' });
   }
 
   /**
