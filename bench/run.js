@@ -522,9 +522,9 @@ async function main() {
   }
 
   // Signed-in sessions: readers, a chain of refresh tokens per connection for every refresh slice
-  // and its warm-up, and spares (sign-in may have made some).
-  const sessionsNeeded = (3 + ROUNDS) * HTTP_CONNECTIONS + 50;
-  if (PHASES.has('read') || PHASES.has('refresh')) {
+  // and its warm-up, and spares (sign-in may have made some); forgot alone needs the baseline's readers.
+  const sessionsNeeded = PHASES.has('read') || PHASES.has('refresh') ? (3 + ROUNDS) * HTTP_CONNECTIONS + 50 : HTTP_CONNECTIONS;
+  if (PHASES.has('read') || PHASES.has('refresh') || PHASES.has('forgot')) {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     while (sessions.length < sessionsNeeded) {
       const batch = await Promise.all(

@@ -188,6 +188,54 @@ describe('fault 7b: a password flow held in argon2 while another one changes the
     expectProblem(await stack.api.post('/auth/login', { email, password: stale }), 401, 'INVALID_CREDENTIALS');
   });
 
+  it('opens no session for a sign-in whose password check a reset overtook', async () => {
+    const email = uniqueEmail('race-signin-reset');
+    const password = strongPassword();
+    const token = linkIn(await (async () => {
+      expect((await stack.api.post('/auth/register', { email, password })).status).toBe(202);
+      return stack.sink.waitFor(to(email), 15_000);
+    })()).token;
+    expect((await stack.api.post('/auth/email/confirm', { token })).status).toBe(200);
+
+    const hasher = stack.apiApp.get(PasswordHasher, { strict: false });
+    const hold = holdFirstCall(hasher, 'verify', 'after');
+    const signInHeld = stack.api.post('/auth/login', { email, password });
+    await waitUntil(async () => hold.reached(), 10_000, 'the sign-in past argon2');
+    expect((await stack.api.post('/auth/password/reset', { token: await requestResetToken(stack, email), password: strongPassword() })).status).toBe(204);
+    hold.release();
+
+    expectProblem(await signInHeld, 401, 'INVALID_CREDENTIALS');
+    const [{ sessions }] = await stack.sql<{ sessions: string }>(
+      'select count(*) as sessions from sessions s join users u on u.id = s.user_id where u.email_canonical = ? and s.revoked_at is null',
+      [email.toLowerCase()],
+    );
+    expect(Number(sessions)).toBe(0);
+  });
+
+  it('writes no link and no mail when a forgot-password read the account just before it went or moved, and answers 202', async () => {
+    const tokens = stack.apiApp.get(TokensService, { strict: false });
+    // Between its read and its one write statement, the account goes (the unconfirmed-account
+    // cleaner) or moves to another address (an email change).
+    const changes = {
+      deleted: (id: string) => stack.sql('delete from users where id = ?', [id]),
+      moved: (id: string) => stack.sql(`update users set email = 'moved-' || email, email_canonical = 'moved-' || email_canonical where id = ?`, [id]),
+    };
+    for (const [what, change] of Object.entries(changes)) {
+      const email = uniqueEmail(`race-forgot-${what}`);
+      expect((await stack.api.post('/auth/register', { email, password: strongPassword() })).status).toBe(202);
+      const [{ id }] = await stack.sql<{ id: string }>('select id from users where email_canonical = ?', [email.toLowerCase()]);
+      const hold = holdFirstCall(tokens, 'issueAlone');
+      const forgot = stack.api.post('/auth/password/forgot', { email });
+      await waitUntil(async () => hold.reached(), 10_000, 'the forgot-password between its read and its write');
+      await change(id);
+      hold.release();
+      expect((await forgot).status).toBe(202);
+      jest.restoreAllMocks();
+      expect(await stack.sql(`select 1 from one_time_tokens where user_id = ? and purpose = 'password_reset'`, [id])).toHaveLength(0);
+      expect(await stack.sql(`select 1 from outbox where name = 'password.reset-requested' and payload->>'userId' = ?`, [id])).toHaveLength(0);
+    }
+  });
+
   it('asks for a password when the link it read with one loses it before the confirmation spends it', async () => {
     const email = uniqueEmail('race-confirm-strip');
     const mail = stack.sink.waitFor(to(email), 15_000);

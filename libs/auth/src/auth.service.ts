@@ -164,24 +164,25 @@ export class AuthService {
     // What the first factor proved, as it read the account. A reset, password change, undo or
     // handover that committed since (argon2 takes a while, and can be made to) ends every session:
     // the sign-in must not open one after it, so this is checked again under the row lock.
-    const proven = { passwordHash: user.passwordHash, emailCanonical: user.emailCanonical };
-    const stillProven = async (em: EntityManager): Promise<User> => {
-      const fresh = await em.getRepository(User).findByIdLocked(user.id);
-      if (!fresh || fresh.passwordHash !== proven.passwordHash || fresh.emailCanonical !== proven.emailCanonical) throw new InvalidCredentialsError();
-      if (rehashed !== undefined) fresh.passwordHash = rehashed;
-      return fresh;
-    };
+    const proven = { userId: user.id, passwordHash: user.passwordHash, emailCanonical: user.emailCanonical };
     if (user.mfaEnabledAt) {
       // The first factor held: no session yet, only a challenge for the second (MfaRequiredError),
       // which remembers that factor for the session the second step opens.
       const mfaToken = await this.em.transactional(async (em) => {
-        await stillProven(em);
+        const fresh = await em.getRepository(User).findByIdLocked(user.id);
+        if (!fresh || fresh.passwordHash !== proven.passwordHash || fresh.emailCanonical !== proven.emailCanonical) throw new InvalidCredentialsError();
+        if (rehashed !== undefined) fresh.passwordHash = rehashed;
         return this.mfa.issueChallenge(em, user.id, method);
       });
       this.events.record('auth.signin.mfa_required', { userId: user.id, ip: meta.ip });
       throw new MfaRequiredError(mfaToken);
     }
-    return this.openSession(user, meta, method, stillProven);
+    // The re-check, the rehash, the session, its first refresh token and the activity row: one
+    // statement (startProven). It also refuses when MFA was turned on meanwhile.
+    const opened = await this.sessions.startProven(this.em, proven, meta, method, rehashed, this.activity.insertFrom('holder', 'signin.succeeded', meta));
+    if (!opened) throw new InvalidCredentialsError();
+    this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: opened.sessionId, ip: meta.ip });
+    return this.signedIn(user, opened.sessionId, opened.refreshToken);
   }
 
   /**
@@ -299,12 +300,14 @@ export class AuthService {
 
   async forgotPassword(email: string): Promise<void> {
     if (!(await this.mailAllowed(email))) return;
-    await this.em.transactional(async (em) => {
-      const user = await em.getRepository(User).findByEmailHeld(email);
-      if (!user) return;
-      const token = await this.tokens.issue(em, user, TokenPurpose.PasswordReset, this.config.resetTokenTtlMs);
-      this.outbox.record(em, 'password.reset-requested', ({ seal }) => ({ ...recipient(user), resetToken: seal(token) }));
-    });
+    // The hottest mailing path, so no transaction: one read, then ONE statement that supersedes the
+    // older links, stores the new one and records the event that mails it (see issueAlone).
+    const user = await this.em.getRepository(User).findByEmail(email);
+    if (!user) return;
+    const issued = await this.tokens.issueAlone(this.em, user, TokenPurpose.PasswordReset, this.config.resetTokenTtlMs, (token) =>
+      this.outbox.insertFrom('holder', 'password.reset-requested', ({ seal }) => ({ ...recipient(user), resetToken: seal(token) })),
+    );
+    if (issued) this.outbox.committed();
   }
 
   /**

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authConfig } from '@accounts/config';
 import { generateSecretToken, hashSecretToken } from '@accounts/tokens';
+import type { SqlFragment } from '@accounts/database';
 import { cleanClientMeta, type User, type UserRow } from '@accounts/users';
 import { InvalidRefreshTokenError, SessionNotFoundError } from './auth.errors';
 import { clientSource } from './client-source.util';
@@ -48,6 +50,62 @@ export class SessionsService {
     });
     const refreshToken = this.addRefreshToken(em, session);
     return { session, refreshToken };
+  }
+
+  /**
+   * Opens a session for a user whose first factor has just been checked against `proven` (the
+   * password hash and canonical address it read), in ONE statement: sign-in is a hot path. The
+   * statement holds the account row (`holder`, FOR NO KEY UPDATE) and writes only while it still
+   * holds what was proven and MFA is still off: a reset, password change, undo or handover that
+   * committed meanwhile ended every session, and this sign-in must not open one after it. It stores
+   * `rehashed` as the new password hash when given, and runs `alongside` (an
+   * `insert … select … from holder`, such as the activity row) with it. Returns null when the
+   * account no longer holds what was proven.
+   */
+  async startProven(
+    em: EntityManager,
+    proven: { userId: string; passwordHash: string | null; emailCanonical: string },
+    meta: SessionMeta,
+    signInMethod: SignInMethod,
+    rehashed: string | undefined,
+    alongside: SqlFragment,
+  ): Promise<{ sessionId: string; refreshToken: string } | null> {
+    const sessionId = randomUUID();
+    const refreshToken = generateSecretToken();
+    const { userAgent, ip } = cleanClientMeta(meta);
+    const rehash = rehashed === undefined ? '' : 'rehashed as (update users set password_hash = ? where id in (select id from holder)),';
+    const held: unknown[] = await em.getConnection().execute(
+      `with holder as (
+         select id from users
+          where id = ? and password_hash is not distinct from ? and email_canonical = ? and mfa_enabled_at is null
+          for no key update
+       ), ${rehash} opened as (
+         insert into sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, sign_in_method, signed_in_at)
+         select ?, id, now(), now(), now() + ? * interval '1 millisecond', ?, ?, ?, now() from holder
+       ), first_token as (
+         insert into refresh_tokens (token_hash, session_id, created_at) select ?, ?, now() from holder
+       ), alongside as (
+         ${alongside.sql}
+       )
+       select id from holder`,
+      [
+        proven.userId,
+        proven.passwordHash,
+        proven.emailCanonical,
+        ...(rehashed === undefined ? [] : [rehashed]),
+        sessionId,
+        this.config.refreshTokenTtlMs,
+        userAgent,
+        ip,
+        signInMethod,
+        hashSecretToken(refreshToken),
+        sessionId,
+        ...alongside.params,
+      ],
+      'all',
+      em.getTransactionContext(),
+    );
+    return held.length === 1 ? { sessionId, refreshToken } : null;
   }
 
   /**

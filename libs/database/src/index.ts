@@ -3,3 +3,4 @@ export { migrateDatabase } from './migrate';
 export { ormOptions } from './orm.options';
 export { databaseUnreachableReason } from './database.probe';
 export { BatchedPurge, type BatchedPurgeOptions } from './batched-purge';
+export type { SqlFragment } from './sql-fragment';

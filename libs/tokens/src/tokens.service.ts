@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import type { SqlFragment } from '@accounts/database';
 import type { User } from '@accounts/users';
 import { OneTimeToken, TokenPurpose } from './one-time-token.entity';
 import { generateSecretToken, hashSecretToken } from './secret-token.util';
@@ -64,6 +66,55 @@ export class TokensService {
     });
     em.persist(record);
     return token;
+  }
+
+  /**
+   * issue() as ONE statement of its own, for the hot path that mails a token (forgot-password): it
+   * supersedes the outstanding tokens of the purpose, stores the new one and runs what `alongside`
+   * returns for the token (an `insert … select … from holder`, such as the event that mails it),
+   * all only while the account still has the address it was read with, so a link never goes to an
+   * address the account has left meanwhile. `holder` is the account's row, held FOR KEY SHARE like
+   * findByEmailHeld holds it. Returns the token, or null when the account is gone or moved.
+   */
+  async issueAlone(
+    em: EntityManager,
+    user: Pick<User, 'id' | 'email'>,
+    purpose: TokenPurpose,
+    ttlMs: number,
+    alongside: (token: string) => SqlFragment,
+  ): Promise<string | null> {
+    const token = generateSecretToken();
+    const also = alongside(token);
+    const supersede = NEVER_SUPERSEDED.has(purpose)
+      ? ''
+      : `superseded as (
+           update one_time_tokens set used_at = now()
+            where user_id in (select id from holder) and purpose = ? and used_at is null
+         ),`;
+    const held: unknown[] = await em.getConnection().execute(
+      `with holder as (
+         select id from users where id = ? and email = ? for key share
+       ), ${supersede} issued as (
+         insert into one_time_tokens (id, user_id, purpose, token_hash, expires_at, created_at)
+         select ?, id, ?, ?, ?, now() from holder
+       ), alongside as (
+         ${also.sql}
+       )
+       select id from holder`,
+      [
+        user.id,
+        user.email,
+        ...(NEVER_SUPERSEDED.has(purpose) ? [] : [purpose]),
+        randomUUID(),
+        purpose,
+        hashSecretToken(token),
+        new Date(Date.now() + ttlMs),
+        ...also.params,
+      ],
+      'all',
+      em.getTransactionContext(),
+    );
+    return held.length === 1 ? token : null;
   }
 
   /** The user a live token belongs to, and whether it carries a password, without spending it. */

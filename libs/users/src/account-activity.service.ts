@@ -1,5 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { SqlFragment } from '@accounts/database';
 import { AccountActivity, type ActivityType } from './account-activity.entity';
 import { cleanClientMeta, type ClientMeta } from './client-meta.util';
 
@@ -41,6 +42,18 @@ export class AccountActivityService implements OnApplicationShutdown {
   record(em: EntityManager, userId: string, type: ActivityType, client: ClientMeta = {}): void {
     const { ip, userAgent } = cleanClientMeta(client);
     em.persist(new AccountActivity(userId, type, ip, userAgent));
+  }
+
+  /**
+   * record() as an `insert … select … from <source>`, one row per row of `source` (whose `id` is
+   * the user's), for a hot path that writes inside a statement of its own.
+   */
+  insertFrom(source: string, type: ActivityType, client: ClientMeta = {}): SqlFragment {
+    const { ip, userAgent } = cleanClientMeta(client);
+    return {
+      sql: `insert into account_activity (user_id, type, at, ip, user_agent) select id, ?, now(), ?, ? from ${source}`,
+      params: [type, ip, userAgent],
+    };
   }
 
   /**

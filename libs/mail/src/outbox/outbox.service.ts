@@ -1,7 +1,9 @@
 import type { EntityManager, QueryResult } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
+import type { SqlFragment } from '@accounts/database';
 import { PayloadSealer, type MailEventName, type MailEventPayloads, type SealedToken } from '../contract';
 import { OutboxEvent } from './outbox-event.entity';
+import { OutboxRelay } from './outbox.relay';
 
 /** Helpers a payload builder gets: the event's id and a way to seal tokens bound to it. */
 export interface EventContext {
@@ -13,7 +15,10 @@ export interface EventContext {
 /** The one writer of domain events. */
 @Injectable()
 export class OutboxService {
-  constructor(private readonly sealer: PayloadSealer) {}
+  constructor(
+    private readonly sealer: PayloadSealer,
+    private readonly relay: OutboxRelay,
+  ) {}
 
   /**
    * Adds an event to the caller's unit of work; it is stored with that unit's next flush, and the
@@ -25,6 +30,31 @@ export class OutboxService {
     name: N,
     build: (context: EventContext) => MailEventPayloads[N],
   ): OutboxEvent {
+    const event = this.compose(name, build);
+    em.persist(event);
+    return event;
+  }
+
+  /**
+   * The event record() would store, as an `insert … select … from <source>` for a hot path that
+   * writes it inside a statement of its own (one round trip instead of a transaction): it is stored
+   * once per row of `source`, so an empty source stores nothing. The ORM does not see that insert:
+   * call committed() once the statement has run.
+   */
+  insertFrom<N extends MailEventName>(source: string, name: N, build: (context: EventContext) => MailEventPayloads[N]): SqlFragment {
+    const event = this.compose(name, build);
+    return {
+      sql: `insert into outbox (id, name, payload, created_at) select ?, ?, ?::jsonb, now() from ${source}`,
+      params: [event.id, event.name, JSON.stringify(event.payload)],
+    };
+  }
+
+  /** Events went in through insertFrom() and committed: the relay publishes them now. */
+  committed(): void {
+    this.relay.kick();
+  }
+
+  private compose<N extends MailEventName>(name: N, build: (context: EventContext) => MailEventPayloads[N]): OutboxEvent {
     const event = new OutboxEvent();
     event.name = name;
     // The recipient is known only once the payload is built, so seal() hands out placeholders that
@@ -42,7 +72,6 @@ export class OutboxService {
       placeholder.sealed = this.sealer.seal(token, { eventId: event.id, userId: payload.userId, email: payload.email }).sealed;
     }
     event.payload = payload;
-    em.persist(event);
     return event;
   }
 
