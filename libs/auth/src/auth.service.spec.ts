@@ -16,13 +16,15 @@ function build(options: { existing?: User | null; emailConfirmationRequired?: bo
   };
   const em = {
     getRepository: () => ({ findByEmail: jest.fn().mockResolvedValue(options.existing ?? null) }),
+    map: jest.fn(() => options.existing),
     transactional: jest.fn((work: (em: typeof tx) => unknown) => work(tx)),
   };
   const fakes = {
     hasher: { hash: jest.fn().mockResolvedValue('new-hash'), verify: jest.fn(), verifyDummy: jest.fn().mockResolvedValue(false), needsRehash: jest.fn().mockReturnValue(false) },
     policy: { assertAcceptable: jest.fn() },
     sessions: {
-      hasLiveSessionFrom: jest.fn().mockResolvedValue(false),
+      // The account's row stands for the account: the manager's map() below turns it back.
+      accountForSignIn: jest.fn().mockResolvedValue({ user: options.existing ? { row: true } : undefined, liveSessionIps: [] }),
       start: jest.fn(() => ({ session: { id: 'session-1' }, refreshToken: 'refresh' })),
       startProven: jest.fn().mockResolvedValue(options.locked === undefined ? { sessionId: 'session-1', refreshToken: 'refresh' } : null),
     },

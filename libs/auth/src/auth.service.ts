@@ -5,7 +5,7 @@ import { authConfig } from '@accounts/config';
 import { maskEmail } from '@accounts/mail/contract';
 import { OutboxService } from '@accounts/mail/outbox';
 import { InvalidTokenError, TokenPurpose, TokensService } from '@accounts/tokens';
-import { AccountActivityService, canonicalEmail, toUserView, User, type UserView } from '@accounts/users';
+import { AccountActivityService, canonicalEmail, toUserView, User, userViewOfRow, type UserView } from '@accounts/users';
 import { AccessTokenService, type Principal } from './access-token.service';
 import {
   AuthenticationRequiredError,
@@ -131,8 +131,9 @@ export class AuthService {
    */
   async login(email: string, password: string, meta: SessionMeta): Promise<SignedIn> {
     const account = canonicalEmail(email);
-    const user = await this.em.getRepository(User).findByEmail(email);
-    const key = await this.signInKey(account, user, meta.ip);
+    const read = await this.sessions.accountForSignIn(this.em, account);
+    const user = read.user ? this.em.map(User, read.user) : null;
+    const key = this.signInKey(account, user, read.liveSessionIps, meta.ip);
     await this.limits.consume('loginPerAccount', key);
     // An account without a password (created through a provider) costs what a wrong password costs.
     const valid = user?.passwordHash ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyDummy(password);
@@ -182,7 +183,7 @@ export class AuthService {
     const opened = await this.sessions.startProven(this.em, proven, meta, method, rehashed, this.activity.insertFrom('holder', 'signin.succeeded', meta));
     if (!opened) throw new InvalidCredentialsError();
     this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: opened.sessionId, ip: meta.ip });
-    return this.signedIn(user, opened.sessionId, opened.refreshToken);
+    return this.signedIn(toUserView(user), opened.sessionId, opened.refreshToken);
   }
 
   /**
@@ -219,7 +220,7 @@ export class AuthService {
 
   async refresh(refreshToken: string, meta: SessionMeta): Promise<SignedIn> {
     const rotated = await this.sessions.rotate(this.em, refreshToken, meta);
-    return this.signedIn(this.em.map(User, rotated.user), rotated.sessionId, rotated.refreshToken);
+    return this.signedIn(userViewOfRow(rotated.user), rotated.sessionId, rotated.refreshToken);
   }
 
   /** Ends the session of a refresh token; its owner's activity records it (session.revoked). */
@@ -446,16 +447,18 @@ export class AuthService {
    * The key a failed sign-in counts under in the per-account limit. A source (IPv4 address, IPv6
    * /64) with a live session of this account has a count of its own, so a flood from elsewhere
    * cannot lock the owner out where they are signed in; every other source, and every unknown
-   * address, shares the account's count. The session lookup runs for unknown addresses too, so both
-   * cost the same.
+   * address, shares the account's count. The addresses of its live sessions come with the account's
+   * own read (accountForSignIn), one statement for known and unknown addresses alike.
    */
-  private async signInKey(account: string, user: User | null, ip: string | undefined): Promise<string> {
-    const familiar = await this.sessions.hasLiveSessionFrom(this.em, user?.id, ip);
-    if (!user || !familiar || ip === undefined) return account;
+  private signInKey(account: string, user: User | null, liveSessionIps: string[], ip: string | undefined): string {
+    if (!user || ip === undefined) return account;
+    const source = clientSource(ip);
+    if (!liveSessionIps.some((used) => clientSource(used) === source)) return account;
     // No address holds a line feed, so this never names an account's shared count. The password
     // hash (a new salt with every new password) makes a reset or change start this count afresh.
-    return [user.id, clientSource(ip), user.passwordHash].join('\n');
+    return [user.id, source, user.passwordHash].join('\n');
   }
+
 
   /** Counts an email triggered for `email`; false once the per-address cap is reached. */
   private async mailAllowed(email: string): Promise<boolean> {
@@ -531,16 +534,16 @@ export class AuthService {
     }
     const { session, refreshToken } = started;
     this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: session.id, ip: meta.ip });
-    return this.signedIn(user, session.id, refreshToken);
+    return this.signedIn(toUserView(user), session.id, refreshToken);
   }
 
-  private signedIn(user: User, sessionId: string, refreshToken: string): SignedIn {
+  private signedIn(user: UserView, sessionId: string, refreshToken: string): SignedIn {
     return {
       accessToken: this.accessTokens.sign({ userId: user.id, sessionId }),
       refreshToken,
       tokenType: 'Bearer',
       expiresIn: this.accessTokens.lifetimeSeconds,
-      user: toUserView(user),
+      user,
     };
   }
 }

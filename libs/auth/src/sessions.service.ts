@@ -7,14 +7,10 @@ import { generateSecretToken, hashSecretToken } from '@accounts/tokens';
 import type { SqlFragment } from '@accounts/database';
 import { cleanClientMeta, type User, type UserRow } from '@accounts/users';
 import { InvalidRefreshTokenError, SessionNotFoundError } from './auth.errors';
-import { clientSource } from './client-source.util';
 import { RefreshToken } from './refresh-token.entity';
 import type { SessionMeta } from './session-meta.util';
 import { SecurityEvents } from './security-events.service';
 import { Session, type SignInMethod } from './session.entity';
-
-/** A user id no account has (the nil UUID). */
-const NO_USER = '00000000-0000-0000-0000-000000000000';
 
 export interface SessionView {
   id: string;
@@ -244,17 +240,25 @@ export class SessionsService {
   }
 
   /**
-   * Whether `userId` has a live session last used from the network of `ip` (same IPv4 address, or
-   * same IPv6 /64). An unknown user (undefined) runs the same query and finds nothing, so the
-   * answer costs the same for known and unknown accounts.
+   * What a sign-in reads before argon2, in one statement: the account of an address (the row of
+   * `users`, for em.map) and the addresses its live sessions were last used from, which decide
+   * whether the sign-in comes from a network of the owner's own (see AuthService.signInKey). An
+   * unknown address runs the same statement and finds nothing.
    */
-  async hasLiveSessionFrom(em: EntityManager, userId: string | undefined, ip: string | undefined): Promise<boolean> {
-    const rows: Array<{ ip: string }> = await em.getConnection().execute(
-      'select distinct ip from sessions where user_id = ? and revoked_at is null and expires_at > now() and ip is not null limit 100',
-      [userId ?? NO_USER],
+  async accountForSignIn(em: EntityManager, emailCanonical: string): Promise<{ user: UserRow | undefined; liveSessionIps: string[] }> {
+    const rows: Array<UserRow & { live_session_ips: string[] }> = await em.getConnection().execute(
+      `select u.*, array(
+                select distinct s.ip from sessions s
+                 where s.user_id = u.id and s.revoked_at is null and s.expires_at > now() and s.ip is not null
+                 limit 100) as live_session_ips
+         from users u where u.email_canonical = ?`,
+      [emailCanonical],
+      'all',
+      em.getTransactionContext(),
     );
-    const source = ip === undefined ? undefined : clientSource(ip);
-    return rows.some((row) => clientSource(row.ip) === source);
+    if (rows.length === 0) return { user: undefined, liveSessionIps: [] };
+    const { live_session_ips: liveSessionIps, ...user } = rows[0];
+    return { user, liveSessionIps };
   }
 
   private addRefreshToken(em: EntityManager, session: Session): string {

@@ -1,4 +1,4 @@
-export { User, toUserView, type UserRow, type UserView } from './user.entity';
+export { User, toUserView, userViewOfRow, type UserRow, type UserView } from './user.entity';
 export { UserRepository } from './user.repository';
 export { UsersModule } from './users.module';
 export { UsersService } from './users.service';

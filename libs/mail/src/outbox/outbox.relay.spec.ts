@@ -3,13 +3,33 @@ import type { Queue } from 'bullmq';
 import { OutboxEvent } from './outbox-event.entity';
 import { OutboxRelay } from './outbox.relay';
 
-/** The relay with its database and queue faked at their edges: the ORM's fork/transaction and BullMQ's addBulk. */
+/**
+ * The relay with its database and queue faked at their edges: the ORM's fork/transaction, the
+ * statement that marks a batch published (rolled back with its transaction) and BullMQ's addBulk.
+ */
 function relayWith(rows: OutboxEvent[], addBulk: Queue['addBulk'], clean: Queue['clean'] = jest.fn()) {
+  let marked: OutboxEvent[] = [];
   const em: object = {
     getEventManager: () => ({ registerSubscriber: () => undefined }),
     fork: () => em,
-    transactional: <T>(work: (tx: object) => Promise<T>) => work(em),
-    find: async (_entity: unknown, _where: unknown, options: { limit: number }) => rows.filter((row) => row.publishedAt === null).slice(0, options.limit),
+    getTransactionContext: () => undefined,
+    getConnection: () => ({
+      execute: async (_sql: string, [limit]: [number]) => {
+        const picked = rows.filter((row) => row.publishedAt === null).slice(0, limit);
+        for (const row of picked) row.publishedAt = new Date();
+        marked.push(...picked);
+        return picked.map((row) => ({ id: row.id, name: row.name, payload: row.payload }));
+      },
+    }),
+    transactional: async <T>(work: (tx: object) => Promise<T>) => {
+      marked = [];
+      try {
+        return await work(em);
+      } catch (error) {
+        for (const row of marked) row.publishedAt = null;
+        throw error;
+      }
+    },
   };
   const queue = { on: () => undefined, addBulk, clean } as unknown as Queue;
   const config = { outboxRetentionMs: 60_000, failedJobRetentionMs: 60_000 } as ConstructorParameters<typeof OutboxRelay>[2];

@@ -1,10 +1,10 @@
-import { LockMode, MikroORM, type EventArgs, type EventSubscriber, type QueryResult, type TransactionEventArgs } from '@mikro-orm/core';
+import { MikroORM, type EventArgs, type EventSubscriber, type QueryResult, type TransactionEventArgs } from '@mikro-orm/core';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { Queue } from 'bullmq';
 import { queueConfig, withinDeadline } from '@accounts/config';
-import { MAIL_QUEUE } from '../contract';
+import { MAIL_QUEUE, type MailEventName } from '../contract';
 import { OutboxEvent } from './outbox-event.entity';
 
 const BATCH_SIZE = 100;
@@ -183,12 +183,24 @@ export class OutboxRelay implements EventSubscriber, OnApplicationBootstrap, OnA
     this.purgeTimer.unref();
   }
 
+  /**
+   * One pass: up to BATCH_SIZE unpublished rows, oldest first, are marked published and locked by
+   * ONE statement, added to the queue, and the mark commits; when the queue refuses them the
+   * transaction rolls back and they stay unpublished. Replicas skip each other's locked rows.
+   */
   private publishBatch(): Promise<number> {
     return this.orm.em.fork().transactional(async (em) => {
-      const events = await em.find(
-        OutboxEvent,
-        { publishedAt: null },
-        { orderBy: { createdAt: 'asc' }, limit: BATCH_SIZE, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
+      const events: Array<{ id: string; name: MailEventName; payload: object }> = await em.getConnection().execute(
+        `with picked as (
+           select id from outbox where published_at is null order by created_at limit ? for update skip locked
+         ), marked as (
+           update outbox o set published_at = now() from picked where o.id = picked.id
+           returning o.id, o.name, o.payload, o.created_at
+         )
+         select id, name, payload from marked order by created_at`,
+        [BATCH_SIZE],
+        'all',
+        em.getTransactionContext(),
       );
       if (events.length === 0) return 0;
       await withinDeadline(
@@ -204,8 +216,6 @@ export class OutboxRelay implements EventSubscriber, OnApplicationBootstrap, OnA
           throw new Error(`queue did not answer within ${PUBLISH_TIMEOUT_MS} ms`);
         },
       );
-      const now = new Date();
-      for (const event of events) event.publishedAt = now;
       return events.length;
     });
   }
