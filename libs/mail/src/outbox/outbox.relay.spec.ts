@@ -59,6 +59,28 @@ describe('OutboxRelay', () => {
     expect(kick).toHaveBeenCalledTimes(1);
   });
 
+  it('gathers the events of commits that land within a few milliseconds into one pass, and publishes gathered ones at shutdown', async () => {
+    jest.useFakeTimers();
+    try {
+      const rows = [event('user.registered'), event('password.reset-requested'), event('password.changed')];
+      const addBulk = jest.fn().mockResolvedValue([]);
+      const relay = relayWith(rows, addBulk);
+      for (let i = 0; i < 3; i++) relay.kick();
+      expect(addBulk).not.toHaveBeenCalled();
+      await jest.advanceTimersByTimeAsync(5);
+      expect(addBulk).toHaveBeenCalledTimes(1);
+      expect(addBulk.mock.calls[0][0]).toHaveLength(3);
+
+      const late = event('mfa.enabled');
+      rows.push(late);
+      relay.kick();
+      await relay.onApplicationShutdown();
+      expect(late.publishedAt).toBeInstanceOf(Date);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('ignores rows that are not events', () => {
     const relay = relayWith([], jest.fn());
     const kick = jest.spyOn(relay, 'kick').mockImplementation(() => undefined);
