@@ -4,7 +4,7 @@
 const swc = require('./test/support/swc-options');
 
 const aliases = Object.fromEntries(
-  ['config', 'database', 'redis', 'users', 'tokens', 'auth', 'mail/contract', 'mail/outbox', 'mail/delivery'].map((entry) => {
+  ['config', 'database', 'database/migrate', 'redis', 'users', 'tokens', 'auth', 'mail/contract', 'mail/outbox', 'mail/delivery'].map((entry) => {
     const [lib, part] = entry.split('/');
     return [`^@accounts/${entry}$`, `<rootDir>/libs/${lib}/src${part ? `/${part}` : ''}`];
   }),

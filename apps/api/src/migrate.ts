@@ -1,5 +1,6 @@
 import { ConfigError, configModuleFor, databaseConfig, redactUrl } from '@accounts/config';
-import { migrateDatabase } from '@accounts/database';
+// Its own entry point: the API's @accounts/database does not carry the Migrator.
+import { migrateDatabase } from '@accounts/database/migrate';
 
 /**
  * `npm run db:migrate`: creates the database when missing and applies pending migrations.

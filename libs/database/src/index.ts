@@ -1,5 +1,4 @@
 export { DatabaseModule } from './database.module';
-export { migrateDatabase } from './migrate';
 export { ormOptions } from './orm.options';
 export { databaseUnreachableReason } from './database.probe';
 export { BatchedPurge, type BatchedPurgeOptions } from './batched-purge';

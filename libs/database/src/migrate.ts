@@ -1,4 +1,6 @@
+import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
+import { migrationsList } from './migrations';
 import { ormOptions } from './orm.options';
 
 /**
@@ -6,7 +8,14 @@ import { ormOptions } from './orm.options';
  * Returns the names of the migrations applied.
  */
 export async function migrateDatabase(url: string, { createIfMissing = true } = {}): Promise<string[]> {
-  const orm = await MikroORM.init(ormOptions(url, { connect: false, debug: false }));
+  const orm = await MikroORM.init(
+    ormOptions(url, {
+      connect: false,
+      debug: false,
+      extensions: [Migrator],
+      migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },
+    }),
+  );
   try {
     // ensureDatabase connects (to the management database first when it must create ours).
     if (createIfMissing) await orm.schema.ensureDatabase();
