@@ -1,6 +1,3 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
@@ -59,9 +56,16 @@ export class QueueDashboardModule implements OnModuleInit {
     @InjectQueue(MAIL_QUEUE) private readonly queue: Queue,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     const credentials = this.admin.dashboard;
     if (!credentials) return;
+    // Loaded only when the dashboard is mounted: bull-board, @fastify/static and ejs are ~100
+    // modules a process without ADMIN_* credentials never uses.
+    const [{ createBullBoard }, { BullMQAdapter }, { FastifyAdapter: BullBoardFastifyAdapter }] = await Promise.all([
+      import('@bull-board/api'),
+      import('@bull-board/api/bullMQAdapter'),
+      import('@bull-board/fastify'),
+    ]);
     const board = new BullBoardFastifyAdapter().setBasePath(DASHBOARD_PATH);
     createBullBoard({
       queues: [new BullMQAdapter(this.queue, { allowRetries: true, readOnlyMode: false })],
