@@ -88,7 +88,9 @@ export function serveDocs(app: NestFastifyApplication): void {
   const json = JSON.stringify(buildOpenApiDocument(app));
   const page = uiPage(name);
   const uiDir = dirname(require.resolve('swagger-ui-dist/package.json'));
-  const files = new Map(Object.entries(UI_FILES).map(([file, type]) => [file, { type, body: readFileSync(join(uiDir, file)) }]));
+  // Read on the first request for each, not at boot: swagger-ui-bundle.js alone is 1.4 MB that a
+  // process nobody opens /docs on would hold for its whole life.
+  const files = new Map<string, { type: string; body?: Buffer }>(Object.entries(UI_FILES).map(([file, type]) => [file, { type }]));
   const fastify = app.get(OpsListener).server;
 
   const docs = (reply: FastifyReply, type: string, body: string | Buffer, cache: string) =>
@@ -100,6 +102,7 @@ export function serveDocs(app: NestFastifyApplication): void {
   fastify.get<{ Params: { file: string } }>(`${DOCS_PATH}/assets/:file`, (request, reply) => {
     const file = files.get(request.params.file);
     if (!file) return reply.callNotFound();
+    file.body ??= readFileSync(join(uiDir, request.params.file));
     return docs(reply, file.type, file.body, 'public, max-age=86400');
   });
 }
