@@ -7,6 +7,7 @@
 //
 //   node bench/ab.js --a=/tmp/base --b=/tmp/patched --workload=read [--rounds=6] [--slice=3]
 //   node bench/ab.js --workload=signin --env-b=UV_THREADPOOL_SIZE=2        # same build, other setting
+//   node bench/ab.js --workload=read --env-a=NODE_OPTIONS=                 # A without the V8 heap settings
 //
 // Workloads: read (GET /users/me), refresh, forgot, signin, register (closed loop, unique
 // addresses), mail (one worker each, on separate queue prefixes), e2e (registrations at --rate
@@ -55,6 +56,14 @@ let pg;
 
 const log = (line) => process.stderr.write(`[ab] ${line}\n`);
 const entry = (root, e) => path.join(root, 'dist', 'apps', e);
+/**
+ * The V8 heap settings each side's own scripts/node-options.js gives its apps, as production runs
+ * them; `--env-a=NODE_OPTIONS=` runs A with Node's defaults instead.
+ */
+const nodeOptionsOf = (root) => {
+  const file = path.join(root, 'scripts', 'node-options.js');
+  return fs.existsSync(file) ? require(file).withNodeOptions(process.env).NODE_OPTIONS : process.env.NODE_OPTIONS ?? '';
+};
 
 async function main() {
   for (const url of [DATABASE_URL, REDIS_URL]) {
@@ -97,7 +106,7 @@ async function main() {
   for (const [name, root, env] of [['A', A, ENV_A], ['B', B, ENV_B]]) {
     const port = await procs.freePort();
     const prefix = `ab-${runId}-${name}`;
-    const common = { NODE_ENV: 'production', LOG_LEVEL: 'info', REDIS_URL, QUEUE_PREFIX: prefix, PAYLOAD_KEY: secrets.PAYLOAD_KEY, APP_URL: 'http://127.0.0.1:3000', ...env }; // one issuer: tokens work on both
+    const common = { NODE_ENV: 'production', LOG_LEVEL: 'info', REDIS_URL, QUEUE_PREFIX: prefix, PAYLOAD_KEY: secrets.PAYLOAD_KEY, APP_URL: 'http://127.0.0.1:3000', NODE_OPTIONS: nodeOptionsOf(root), ...env }; // one issuer: tokens work on both
     const v = { name, root, port, prefix, url: `http://127.0.0.1:${port}` };
     if (WORKLOAD === 'mail') {
       v.workerPort = await procs.freePort();

@@ -30,6 +30,7 @@ const profiles = require('./lib/profile-summary');
 const load = require('./lib/load');
 const { removePrefix } = require('./lib/redis-cleanup');
 const buildState = require('../scripts/build-state');
+const { withNodeOptions } = require('../scripts/node-options');
 
 const ROOT = path.resolve(__dirname, '..');
 const RESULTS = path.join(__dirname, 'results');
@@ -413,6 +414,8 @@ async function main() {
     REDIS_URL,
     QUEUE_PREFIX,
     PAYLOAD_KEY: secrets.PAYLOAD_KEY,
+    // The API and the workers with production's V8 heap settings (scripts/node-options.js).
+    NODE_OPTIONS: withNodeOptions(process.env).NODE_OPTIONS,
   };
   const apiEnv = { ...common, PORT: String(apiPort), OPS_PORT: '0', DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false', NODE_ENV: 'test' }; // production refuses limits off
 

@@ -7,6 +7,7 @@ const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { withNodeOptions } = require('../scripts/node-options');
 
 const SETTLE_MS = Number(process.env.SETTLE_MS ?? 10_000);
 const entry = path.join(__dirname, '..', 'dist', 'apps', 'mail-worker', 'apps', 'mail-worker', 'src', 'main.js');
@@ -16,7 +17,8 @@ if (!fs.existsSync(entry)) {
   process.exit(1);
 }
 const child = spawn(process.execPath, [entry], {
-  env: {
+  // With production's V8 heap settings (scripts/node-options.js).
+  env: withNodeOptions({
     PATH: process.env.PATH,
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
@@ -27,7 +29,7 @@ const child = spawn(process.execPath, [entry], {
     PAYLOAD_KEY: randomBytes(32).toString('base64'),
     WORKER_PORT: '0',
     MAIL_OUTBOX_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'worker-rss-')),
-  },
+  }),
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 child.on('exit', (code) => {

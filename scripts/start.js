@@ -13,6 +13,7 @@ const { spawn } = require('node:child_process');
 const path = require('node:path');
 const readline = require('node:readline');
 const { ROOT, ENTRIES, staleBuild } = require('./build-state');
+const { withNodeOptions } = require('./node-options');
 
 const watch = process.argv.includes('--watch');
 const name = watch ? 'dev' : 'start';
@@ -64,7 +65,10 @@ async function main() {
   if (migrated !== 0 || stopping) return stopping ? 0 : migrated;
 
   // Either app stopping stops the other: a half-running system is worse than a clear exit.
-  const apps = [start(commands.api), start(commands.worker)];
+  // With the V8 heap settings of production (scripts/node-options.js); the build and the migration
+  // run with Node's defaults.
+  const appEnv = withNodeOptions(env);
+  const apps = [start(commands.api, appEnv), start(commands.worker, appEnv)];
   const first = await Promise.race(apps.map((app) => app.exited));
   for (const child of running) child.kill('SIGTERM');
   await Promise.all(apps.map((app) => app.exited));
@@ -76,8 +80,8 @@ function run(command) {
   return start(command).exited;
 }
 
-function start([file, ...args]) {
-  const child = spawn(file, args, { cwd: ROOT, env, stdio: ['inherit', pretty ? 'pipe' : 'inherit', 'inherit'] });
+function start([file, ...args], childEnv = env) {
+  const child = spawn(file, args, { cwd: ROOT, env: childEnv, stdio: ['inherit', pretty ? 'pipe' : 'inherit', 'inherit'] });
   running.add(child);
   if (pretty) readline.createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => pretty.write(`${line}\n`));
   const exited = new Promise((resolve) => {

@@ -13,6 +13,9 @@ import { startStack, type Stack } from '../support/stack';
 
 const ROOT = join(__dirname, '..', '..');
 
+/** The V8 heap settings of the apps (test/ops/node-options.spec.ts checks the image carries them). */
+const { NODE_OPTIONS } = require('../../scripts/node-options.js') as { NODE_OPTIONS: string };
+
 /** `npm run compose:secrets`: what it writes is what compose interpolates. */
 const composeSecrets = require('../../scripts/compose-secrets.js') as {
   generateSecrets(env?: Record<string, string>): Record<string, string>;
@@ -80,9 +83,9 @@ describe('ops: docker-compose.yml', () => {
       expect({ name, entry, known: entry in ENTRIES }).toEqual({ name, entry, known: true });
       expect({ name, source: sourceOf(entry), exists: existsSync(join(ROOT, sourceOf(entry))) }).toMatchObject({ exists: true });
     }
-    // npm start:api / start:worker run the same entries.
-    expect(packageJson.scripts['start:api']).toBe(`node ${compose.services.api.command![1]}`);
-    expect(packageJson.scripts['start:worker']).toBe(`node ${compose.services['mail-worker'].command![1]}`);
+    // npm start:api / start:worker run the same entries, with the image's NODE_OPTIONS as flags.
+    expect(packageJson.scripts['start:api']).toBe(`node ${NODE_OPTIONS} ${compose.services.api.command![1]}`);
+    expect(packageJson.scripts['start:worker']).toBe(`node ${NODE_OPTIONS} ${compose.services['mail-worker'].command![1]}`);
   });
 
   it('sets only variables the service process reads, and a configuration that process accepts', () => {
