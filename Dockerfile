@@ -10,7 +10,7 @@ RUN npm run build && npm prune --omit=dev
 FROM node:26-trixie-slim
 ENV NODE_ENV=production
 # V8 heap settings of the API and the worker (scripts/node-options.js says why; keep the two equal).
-ENV NODE_OPTIONS="--max-semi-space-size=2 --max-old-space-size=512"
+ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=512"
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist

@@ -5,14 +5,15 @@
 // bench/worker-rss.js), so a benchmark measures what production runs. test/ops/node-options.spec.ts
 // checks the copies. Why these values: docs/performance.md, "Memory".
 //
-// --max-semi-space-size=2: V8 lets the young generation grow to two 16 MiB semi-spaces, and both
+// --max-semi-space-size=8: V8 lets the young generation grow to two 16 MiB semi-spaces, and both
 //   processes reach that during boot and keep it: 32 MiB committed for mostly short-lived request
-//   and job garbage. 2 MiB semi-spaces mean more frequent (each cheaper) scavenges.
+//   and job garbage. 8 MiB costs no throughput measurably; 4 cost the API's reads 22 % and 2 cost
+//   them 32 % and the worker's mail 24 % (bench/ab.js, docs/performance.md "Memory").
 // --max-old-space-size=512: besides the ceiling, V8 scales how far the old generation may grow past
 //   its live size before the next full collection with this limit: ~4x under the default limit
 //   (~4 GiB here), ~1.4x under 512 MiB. The API's live heap is ~72 MiB and the worker's ~24 MiB.
 //   A heap past 512 MiB ends the process (out of memory) instead of growing further.
-const NODE_OPTIONS = '--max-semi-space-size=2 --max-old-space-size=512';
+const NODE_OPTIONS = '--max-semi-space-size=8 --max-old-space-size=512';
 
 /** NODE_OPTIONS for a child: ours first, so flags the caller set in its own NODE_OPTIONS win. */
 function withNodeOptions(env) {
