@@ -9,15 +9,14 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:26-trixie-slim
 ENV NODE_ENV=production
-# V8 heap settings of the API and the worker (scripts/node-options.js says why; keep the two equal).
-ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=512"
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/package.json ./
 USER node
-# The API (PORT) by default; the worker with `node dist/apps/mail-worker/apps/mail-worker/src/main.js`
+# The API (PORT) by default; the worker with `node --max-semi-space-size=4 --max-old-space-size=512 dist/apps/mail-worker/apps/mail-worker/src/main.js`
 # (WORKER_PORT: health and metrics), migrations with `node dist/apps/api/apps/api/src/migrate.js`.
 # OPS_PORT (3002) is the API's operators' port (metrics, docs, dashboard): never publish it publicly.
 EXPOSE 3000 3001 3002
-CMD ["node", "dist/apps/api/apps/api/src/main.js"]
+# The flags are each app's V8 heap settings (scripts/node-options.js says why).
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=512", "dist/apps/api/apps/api/src/main.js"]

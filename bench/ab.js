@@ -60,9 +60,12 @@ const entry = (root, e) => path.join(root, 'dist', 'apps', e);
  * The V8 heap settings each side's own scripts/node-options.js gives its apps, as production runs
  * them; `--env-a=NODE_OPTIONS=` runs A with Node's defaults instead.
  */
-const nodeOptionsOf = (root) => {
+const nodeOptionsOf = (root, app) => {
   const file = path.join(root, 'scripts', 'node-options.js');
-  return fs.existsSync(file) ? require(file).withNodeOptions(process.env).NODE_OPTIONS : process.env.NODE_OPTIONS ?? '';
+  if (!fs.existsSync(file)) return process.env.NODE_OPTIONS ?? '';
+  const { NODE_OPTIONS, withNodeOptions } = require(file);
+  // Builds from before the per-app settings had one string for both apps.
+  return (typeof NODE_OPTIONS === 'string' ? withNodeOptions(process.env) : withNodeOptions(app, process.env)).NODE_OPTIONS;
 };
 
 async function main() {
@@ -106,12 +109,15 @@ async function main() {
   for (const [name, root, env] of [['A', A, ENV_A], ['B', B, ENV_B]]) {
     const port = await procs.freePort();
     const prefix = `ab-${runId}-${name}`;
-    const common = { NODE_ENV: 'production', LOG_LEVEL: 'info', REDIS_URL, QUEUE_PREFIX: prefix, PAYLOAD_KEY: secrets.PAYLOAD_KEY, APP_URL: 'http://127.0.0.1:3000', NODE_OPTIONS: nodeOptionsOf(root), ...env }; // one issuer: tokens work on both
+    const common = { NODE_ENV: 'production', LOG_LEVEL: 'info', REDIS_URL, QUEUE_PREFIX: prefix, PAYLOAD_KEY: secrets.PAYLOAD_KEY, APP_URL: 'http://127.0.0.1:3000' }; // one issuer: tokens work on both
+    // Each app with its V8 heap settings, unless --env-a/--env-b say otherwise.
+    const apiEnv = { ...common, NODE_OPTIONS: nodeOptionsOf(root, 'api'), ...env };
+    const workerEnv = { ...common, NODE_OPTIONS: nodeOptionsOf(root, 'worker'), ...env };
     const v = { name, root, port, prefix, url: `http://127.0.0.1:${port}` };
     if (WORKLOAD === 'mail') {
       v.workerPort = await procs.freePort();
       v.proc = procs.startNode(`worker-${name}`, entry(root, 'mail-worker/apps/mail-worker/src/main.js'), {
-        env: { ...common, WORKER_PORT: String(v.workerPort), SMTP_URL: sinkUrl, SMTP_ALLOW_PLAINTEXT: 'true' },
+        env: { ...workerEnv, WORKER_PORT: String(v.workerPort), SMTP_URL: sinkUrl, SMTP_ALLOW_PLAINTEXT: 'true' },
         logFile: path.join(LOGS, `worker-${name}.log`),
       });
       live[`worker${name}`] = v.proc;
@@ -125,14 +131,14 @@ async function main() {
       if (WORKLOAD === 'e2e') {
         v.workerPort = await procs.freePort();
         v.worker = procs.startNode(`worker-${name}`, entry(root, 'mail-worker/apps/mail-worker/src/main.js'), {
-          env: { ...common, WORKER_PORT: String(v.workerPort), SMTP_URL: sinkUrl, SMTP_ALLOW_PLAINTEXT: 'true' },
+          env: { ...workerEnv, WORKER_PORT: String(v.workerPort), SMTP_URL: sinkUrl, SMTP_ALLOW_PLAINTEXT: 'true' },
           logFile: path.join(LOGS, `worker-${name}.log`),
         });
         live[`worker${name}`] = v.worker;
         await procs.waitForHttp(v.worker, v.workerPort, '/health/ready');
       }
       v.proc = procs.startNode(`api-${name}`, entry(root, 'api/apps/api/src/main.js'), {
-        env: { ...common, PORT: String(port), OPS_PORT: '0', DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false', NODE_ENV: 'test' }, // production refuses limits off
+        env: { ...apiEnv, PORT: String(port), OPS_PORT: '0', DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false', NODE_ENV: 'test' }, // production refuses limits off
         logFile: path.join(LOGS, `api-${name}.log`),
       });
       live[`api${name}`] = v.proc;

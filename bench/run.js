@@ -414,10 +414,9 @@ async function main() {
     REDIS_URL,
     QUEUE_PREFIX,
     PAYLOAD_KEY: secrets.PAYLOAD_KEY,
-    // The API and the workers with production's V8 heap settings (scripts/node-options.js).
-    NODE_OPTIONS: withNodeOptions(process.env).NODE_OPTIONS,
   };
-  const apiEnv = { ...common, PORT: String(apiPort), OPS_PORT: '0', DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false', NODE_ENV: 'test' }; // production refuses limits off
+  // The API and the workers with production's V8 heap settings (scripts/node-options.js).
+  const apiEnv = { ...common, NODE_OPTIONS: withNodeOptions('api', process.env).NODE_OPTIONS, PORT: String(apiPort), OPS_PORT: '0', DATABASE_URL, JWT_SECRET: secrets.JWT_SECRET, RATE_LIMIT_ENABLED: 'false', NODE_ENV: 'test' }; // production refuses limits off
 
   log(`database ${DATABASE_NAME}: drop, create, migrate`);
   await recreateDatabase(entries, apiEnv);
@@ -432,7 +431,7 @@ async function main() {
   const sink = procs.startNode('smtp-sink', path.join(__dirname, 'lib', 'smtp-sink.js'), { logFile: path.join(LOGS, 'smtp-sink.log') });
   sink.url = `smtp://127.0.0.1:${(await procs.waitForMessage(sink, 'ready')).port}`;
   live.sink = sink;
-  const workerEnv = (port) => ({ ...common, WORKER_PORT: String(port), SMTP_URL: sink.url, SMTP_ALLOW_PLAINTEXT: 'true' }); // the local sink has no STARTTLS
+  const workerEnv = (port) => ({ ...common, NODE_OPTIONS: withNodeOptions('worker', process.env).NODE_OPTIONS, WORKER_PORT: String(port), SMTP_URL: sink.url, SMTP_ALLOW_PLAINTEXT: 'true' }); // the local sink has no STARTTLS
 
   log('starting the built API and one mail worker');
   const api = procs.startNode('api', entries.api, { env: apiEnv, logFile: path.join(LOGS, 'api.log') });

@@ -18,7 +18,7 @@ if (!fs.existsSync(entry)) {
 }
 const child = spawn(process.execPath, [entry], {
   // With production's V8 heap settings (scripts/node-options.js).
-  env: withNodeOptions({
+  env: withNodeOptions('worker', {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',

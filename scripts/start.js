@@ -67,8 +67,7 @@ async function main() {
   // Either app stopping stops the other: a half-running system is worse than a clear exit.
   // With the V8 heap settings of production (scripts/node-options.js); the build and the migration
   // run with Node's defaults.
-  const appEnv = withNodeOptions(env);
-  const apps = [start(commands.api, appEnv), start(commands.worker, appEnv)];
+  const apps = [start(commands.api, withNodeOptions('api', env)), start(commands.worker, withNodeOptions('worker', env))];
   const first = await Promise.race(apps.map((app) => app.exited));
   for (const child of running) child.kill('SIGTERM');
   await Promise.all(apps.map((app) => app.exited));

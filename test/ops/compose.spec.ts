@@ -13,8 +13,8 @@ import { startStack, type Stack } from '../support/stack';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** The V8 heap settings of the apps (test/ops/node-options.spec.ts checks the image carries them). */
-const { NODE_OPTIONS } = require('../../scripts/node-options.js') as { NODE_OPTIONS: string };
+/** The V8 heap settings of the apps (test/ops/node-options.spec.ts checks every copy of them). */
+const { NODE_OPTIONS } = require('../../scripts/node-options.js') as { NODE_OPTIONS: { api: string; worker: string } };
 
 /** `npm run compose:secrets`: what it writes is what compose interpolates. */
 const composeSecrets = require('../../scripts/compose-secrets.js') as {
@@ -77,15 +77,17 @@ const SECRET_VARIABLES = ['JWT_SECRET', 'PAYLOAD_KEY', 'MFA_KEY', 'ADMIN_PASSWOR
 describe('ops: docker-compose.yml', () => {
   it('runs only real build entries of our image, whose sources exist', () => {
     expect(appServices.map(([name]) => name).sort()).toEqual(['api', 'mail-worker', 'migrate']);
+    const heapSettings: Record<string, string[]> = { api: NODE_OPTIONS.api.split(' '), 'mail-worker': NODE_OPTIONS.worker.split(' '), migrate: [] };
     for (const [name, service] of appServices) {
-      const [binary, entry, ...rest] = service.command ?? [];
-      expect({ name, binary, rest }).toEqual({ name, binary: 'node', rest: [] });
+      const [binary, ...args] = service.command ?? [];
+      const entry = args[args.length - 1];
+      expect({ name, binary, flags: args.slice(0, -1) }).toEqual({ name, binary: 'node', flags: heapSettings[name] });
       expect({ name, entry, known: entry in ENTRIES }).toEqual({ name, entry, known: true });
       expect({ name, source: sourceOf(entry), exists: existsSync(join(ROOT, sourceOf(entry))) }).toMatchObject({ exists: true });
     }
-    // npm start:api / start:worker run the same entries, with the image's NODE_OPTIONS as flags.
-    expect(packageJson.scripts['start:api']).toBe(`node ${NODE_OPTIONS} ${compose.services.api.command![1]}`);
-    expect(packageJson.scripts['start:worker']).toBe(`node ${NODE_OPTIONS} ${compose.services['mail-worker'].command![1]}`);
+    // npm start:api / start:worker run the same command lines.
+    expect(packageJson.scripts['start:api']).toBe(compose.services.api.command!.join(' '));
+    expect(packageJson.scripts['start:worker']).toBe(compose.services['mail-worker'].command!.join(' '));
   });
 
   it('sets only variables the service process reads, and a configuration that process accepts', () => {
@@ -93,7 +95,7 @@ describe('ops: docker-compose.yml', () => {
     const saved = { ...process.env };
     try {
       for (const [name, service] of appServices) {
-        const { process: reader, namespaces } = ENTRIES[service.command![1]];
+        const { process: reader, namespaces } = ENTRIES[service.command![service.command!.length - 1]];
         const environment = environmentOf(service);
         for (const variable of Object.keys(environment)) {
           const entry = known.get(variable);
