@@ -163,14 +163,18 @@ describe('fault 7b: a password flow held in argon2 while another one changes the
     return { release, reached: () => reached };
   }
 
+  /** A registered account whose address is confirmed through its emailed link. */
+  async function registerConfirmed(email: string, password: string): Promise<void> {
+    const mail = stack.sink.waitFor(to(email), 15_000);
+    expect((await stack.api.post('/auth/register', { email, password })).status).toBe(202);
+    const { token } = linkIn(await mail);
+    expect((await stack.api.post('/auth/email/confirm', { token })).status).toBe(200);
+  }
+
   it("lets a reset's password stand against a password change that was checked before it", async () => {
     const email = uniqueEmail('race-change-reset');
     const password = strongPassword();
-    const token = linkIn(await (async () => {
-      expect((await stack.api.post('/auth/register', { email, password })).status).toBe(202);
-      return stack.sink.waitFor(to(email), 15_000);
-    })()).token;
-    expect((await stack.api.post('/auth/email/confirm', { token })).status).toBe(200);
+    await registerConfirmed(email, password);
     const session = await signIn(stack, email, password);
 
     const hasher = stack.apiApp.get(PasswordHasher, { strict: false });
@@ -191,11 +195,7 @@ describe('fault 7b: a password flow held in argon2 while another one changes the
   it('opens no session for a sign-in whose password check a reset overtook', async () => {
     const email = uniqueEmail('race-signin-reset');
     const password = strongPassword();
-    const token = linkIn(await (async () => {
-      expect((await stack.api.post('/auth/register', { email, password })).status).toBe(202);
-      return stack.sink.waitFor(to(email), 15_000);
-    })()).token;
-    expect((await stack.api.post('/auth/email/confirm', { token })).status).toBe(200);
+    await registerConfirmed(email, password);
 
     const hasher = stack.apiApp.get(PasswordHasher, { strict: false });
     const hold = holdFirstCall(hasher, 'verify', 'after');
