@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
@@ -70,10 +70,13 @@ export class SessionsService {
     const refreshToken = generateSecretToken();
     const { userAgent, ip } = cleanClientMeta(meta);
     const rehash = rehashed === undefined ? '' : 'rehashed as (update users set password_hash = ? where id in (select id from holder)),';
+    // The hash is compared by its SHA-256: the statement's text (which the driver fills with the
+    // values) shows up in pg_stat_activity and the server's logs, and must not carry the hash.
+    const sameHash = proven.passwordHash === null ? 'password_hash is null' : "sha256(convert_to(password_hash, 'UTF8')) = decode(?, 'hex')";
     const held: unknown[] = await em.getConnection().execute(
       `with holder as (
          select id from users
-          where id = ? and password_hash is not distinct from ? and email_canonical = ? and mfa_enabled_at is null
+          where id = ? and ${sameHash} and email_canonical = ? and mfa_enabled_at is null
           for no key update
        ), ${rehash} opened as (
          insert into sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, sign_in_method, signed_in_at)
@@ -86,7 +89,7 @@ export class SessionsService {
        select id from holder`,
       [
         proven.userId,
-        proven.passwordHash,
+        ...(proven.passwordHash === null ? [] : [createHash('sha256').update(proven.passwordHash, 'utf8').digest('hex')]),
         proven.emailCanonical,
         ...(rehashed === undefined ? [] : [rehashed]),
         sessionId,

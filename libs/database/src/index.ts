@@ -2,4 +2,4 @@ export { DatabaseModule } from './database.module';
 export { ormOptions } from './orm.options';
 export { databaseUnreachableReason } from './database.probe';
 export { BatchedPurge, type BatchedPurgeOptions } from './batched-purge';
-export type { SqlFragment } from './sql-fragment';
+export { sourceName, type SqlFragment } from './sql-fragment';

@@ -7,3 +7,12 @@ export interface SqlFragment {
   sql: string;
   params: unknown[];
 }
+
+/**
+ * The name of the rows a fragment selects from (a CTE of the statement it joins), checked: a
+ * fragment is composed as text, and only a constant name of ours may go there, never input.
+ */
+export function sourceName(name: string): string {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`Not a CTE name: ${JSON.stringify(name)}`);
+  return name;
+}

@@ -73,8 +73,11 @@ export class TokensService {
    * supersedes the outstanding tokens of the purpose, stores the new one and runs what `alongside`
    * returns for the token (an `insert … select … from holder`, such as the event that mails it),
    * all only while the account still has the address it was read with, so a link never goes to an
-   * address the account has left meanwhile. `holder` is the account's row, held FOR KEY SHARE like
-   * findByEmailHeld holds it. Returns the token, or null when the account is gone or moved.
+   * address the account has left meanwhile. `holder` is the account's row held FOR SHARE: that
+   * waits for any flow holding the row to change it (an email-change undo or confirmation, a reset)
+   * and then reads the address it committed. FOR KEY SHARE would not wait, and a link for the
+   * address an undo is taking the account from would outlive the undo's spending of every token.
+   * Returns the token, or null when the account is gone or moved.
    */
   async issueAlone(
     em: EntityManager,
@@ -93,7 +96,7 @@ export class TokensService {
          ),`;
     const held: unknown[] = await em.getConnection().execute(
       `with holder as (
-         select id from users where id = ? and email = ? for key share
+         select id from users where id = ? and email = ? for share
        ), ${supersede} issued as (
          insert into one_time_tokens (id, user_id, purpose, token_hash, expires_at, created_at)
          select ?, id, ?, ?, ?, now() from holder

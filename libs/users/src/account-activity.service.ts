@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { SqlFragment } from '@accounts/database';
+import { sourceName, type SqlFragment } from '@accounts/database';
 import { AccountActivity, type ActivityType } from './account-activity.entity';
 import { cleanClientMeta, type ClientMeta } from './client-meta.util';
 
@@ -51,7 +51,7 @@ export class AccountActivityService implements OnApplicationShutdown {
   insertFrom(source: string, type: ActivityType, client: ClientMeta = {}): SqlFragment {
     const { ip, userAgent } = cleanClientMeta(client);
     return {
-      sql: `insert into account_activity (user_id, type, at, ip, user_agent) select id, ?, now(), ?, ? from ${source}`,
+      sql: `insert into account_activity (user_id, type, at, ip, user_agent) select id, ?, now(), ?, ? from ${sourceName(source)}`,
       params: [type, ip, userAgent],
     };
   }

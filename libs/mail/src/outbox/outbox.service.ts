@@ -1,6 +1,6 @@
 import type { EntityManager, QueryResult } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
-import type { SqlFragment } from '@accounts/database';
+import { sourceName, type SqlFragment } from '@accounts/database';
 import { PayloadSealer, type MailEventName, type MailEventPayloads, type SealedToken } from '../contract';
 import { OutboxEvent } from './outbox-event.entity';
 import { OutboxRelay } from './outbox.relay';
@@ -44,7 +44,7 @@ export class OutboxService {
   insertFrom<N extends MailEventName>(source: string, name: N, build: (context: EventContext) => MailEventPayloads[N]): SqlFragment {
     const event = this.compose(name, build);
     return {
-      sql: `insert into outbox (id, name, payload, created_at) select ?, ?, ?::jsonb, now() from ${source}`,
+      sql: `insert into outbox (id, name, payload, created_at) select ?, ?, ?::jsonb, now() from ${sourceName(source)}`,
       params: [event.id, event.name, JSON.stringify(event.payload)],
     };
   }
