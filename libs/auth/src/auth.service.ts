@@ -459,7 +459,6 @@ export class AuthService {
     return [user.id, source, user.passwordHash].join('\n');
   }
 
-
   /** Counts an email triggered for `email`; false once the per-address cap is reached. */
   private async mailAllowed(email: string): Promise<boolean> {
     const account = canonicalEmail(email);
