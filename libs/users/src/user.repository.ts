@@ -3,8 +3,13 @@ import { canonicalEmail } from './email.util';
 import type { User } from './user.entity';
 
 export class UserRepository extends EntityRepository<User> {
-  findByEmail(email: string): Promise<User | null> {
-    return this.findOne({ emailCanonical: canonicalEmail(email) });
+  /** The account of an address: one plain statement, mapped like any read (forgot-password's hot path). */
+  async findByEmail(email: string): Promise<User | null> {
+    const em = this.getEntityManager();
+    const rows: Array<Record<string, unknown>> = await em
+      .getConnection()
+      .execute('select * from users where email_canonical = ?', [canonicalEmail(email)], 'all', em.getTransactionContext());
+    return rows.length === 0 ? null : em.map<User>(this.entityName, rows[0]);
   }
 
   /**
