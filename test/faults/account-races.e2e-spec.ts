@@ -5,6 +5,7 @@ import { PasswordHasher } from '../../libs/auth/src/password.hasher';
 import { expectProblem, requestResetToken, signIn } from '../support/security';
 import { linkIn, startStack, to, type Stack } from '../support/stack';
 import { strongPassword, uniqueEmail } from '../support/unique';
+import { holdFirstCall } from '../support/hold';
 import { sleep, waitUntil } from '../support/polling';
 import { eventIdsFor, printReport, waitForDeliveries } from './support/mail-audit';
 
@@ -141,27 +142,6 @@ describe('fault 7b: a password flow held in argon2 while another one changes the
   });
   afterAll(() => stack?.close());
   afterEach(() => jest.restoreAllMocks());
-
-  /**
-   * Holds the first call of `method` until `release()`, before it runs or after it has (its result
-   * kept back); later calls run as usual.
-   */
-  function holdFirstCall<T extends object>(target: T, method: keyof T & string, when: 'before' | 'after' = 'before') {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const original = (target[method] as (...args: unknown[]) => Promise<unknown>).bind(target);
-    let held = false;
-    let reached = false;
-    jest.spyOn(target, method as never).mockImplementation((async (...args: unknown[]) => {
-      if (held) return original(...args);
-      held = true;
-      const result = when === 'after' ? await original(...args) : undefined;
-      reached = true;
-      await gate;
-      return when === 'after' ? result : original(...args);
-    }) as never);
-    return { release, reached: () => reached };
-  }
 
   /** A registered account whose address is confirmed through its emailed link. */
   async function registerConfirmed(email: string, password: string): Promise<void> {

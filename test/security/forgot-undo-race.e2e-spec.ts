@@ -1,5 +1,6 @@
 import { TokensService } from '@accounts/tokens';
 import { changeEmail } from '../support/email-change';
+import { holdFirstCall } from '../support/hold';
 import { waitUntil } from '../support/polling';
 import { createAccount, signIn } from '../support/security';
 import { startStack, type Stack } from '../support/stack';
@@ -19,24 +20,6 @@ describe('security: a forgot-password racing an email-change undo', () => {
   });
   afterAll(() => stack?.close());
 
-  /** Holds the first call of `method` after it ran, until `release()`. */
-  function holdFirstCallAfter<T extends object>(target: T, method: keyof T & string) {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const original = (target[method] as (...args: unknown[]) => Promise<unknown>).bind(target);
-    let held = false;
-    let reached = false;
-    jest.spyOn(target, method as never).mockImplementation((async (...args: unknown[]) => {
-      if (held) return original(...args);
-      held = true;
-      const result = await original(...args);
-      reached = true;
-      await gate;
-      return result;
-    }) as never);
-    return { release, reached: () => reached };
-  }
-
   it('leaves the address the undo took the account from no reset link', async () => {
     const account = await createAccount(stack, { label: 'undo-forgot' });
     const holder = await signIn(stack, account.email, account.password);
@@ -45,7 +28,7 @@ describe('security: a forgot-password racing an email-change undo', () => {
 
     // The undo, held inside its transaction right after it issued its own reset link: every token
     // is spent, the old address is not written back yet.
-    const hold = holdFirstCallAfter(stack.apiApp.get(TokensService, { strict: false }), 'issue');
+    const hold = holdFirstCall(stack.apiApp.get(TokensService, { strict: false }), 'issue', 'after');
     const undo = stack.api.post('/auth/email/change/undo', { token: undoToken });
     await waitUntil(async () => hold.reached(), 10_000, 'the undo inside its transaction');
 

@@ -4,12 +4,8 @@ import type { User } from './user.entity';
 
 export class UserRepository extends EntityRepository<User> {
   /** The account of an address: one plain statement, mapped like any read (forgot-password's hot path). */
-  async findByEmail(email: string): Promise<User | null> {
-    const em = this.getEntityManager();
-    const rows: Array<Record<string, unknown>> = await em
-      .getConnection()
-      .execute('select * from users where email_canonical = ?', [canonicalEmail(email)], 'all', em.getTransactionContext());
-    return rows.length === 0 ? null : em.map<User>(this.entityName, rows[0]);
+  findByEmail(email: string): Promise<User | null> {
+    return this.firstMapped('select * from users where email_canonical = ?', [canonicalEmail(email)]);
   }
 
   /**
@@ -19,13 +15,9 @@ export class UserRepository extends EntityRepository<User> {
    * with updates of the user, so it adds no lock-order conflicts with the other flows. A row
    * deleted meanwhile reads as absent. Call it inside a transaction.
    */
-  async findByEmailHeld(email: string): Promise<User | null> {
-    const em = this.getEntityManager();
+  findByEmailHeld(email: string): Promise<User | null> {
     // The row whole, mapped like any other read: one round trip instead of a lock and a load.
-    const held: Array<Record<string, unknown>> = await em
-      .getConnection()
-      .execute('select * from users where email_canonical = ? for key share', [canonicalEmail(email)], 'all', em.getTransactionContext());
-    return held.length === 0 ? null : em.map<User>(this.entityName, held[0]);
+    return this.firstMapped('select * from users where email_canonical = ? for key share', [canonicalEmail(email)]);
   }
 
   /**
@@ -39,5 +31,12 @@ export class UserRepository extends EntityRepository<User> {
       .getConnection()
       .execute('select id from users where id = ? for no key update', [id], 'all', em.getTransactionContext());
     return held.length === 0 ? null : this.findOne({ id }, { refresh: true });
+  }
+
+  /** The first row of a `select * from users …` in the caller's transaction, mapped to an entity, or null. */
+  private async firstMapped(sql: string, params: unknown[]): Promise<User | null> {
+    const em = this.getEntityManager();
+    const rows: Array<Record<string, unknown>> = await em.getConnection().execute(sql, params, 'all', em.getTransactionContext());
+    return rows.length === 0 ? null : em.map<User>(this.entityName, rows[0]);
   }
 }
