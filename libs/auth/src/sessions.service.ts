@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
@@ -70,8 +70,8 @@ export class SessionsService {
     const refreshToken = generateSecretToken();
     const { userAgent, ip } = cleanClientMeta(meta);
     const rehash = rehashed === undefined ? '' : 'rehashed as (update users set password_hash = ? where id in (select id from holder)),';
-    // The hash is compared by its SHA-256: the statement's text (which the driver fills with the
-    // values) shows up in pg_stat_activity and the server's logs, and must not carry the hash.
+    // The hash is compared by its SHA-256 (hashSecretToken): the statement's text (which the driver
+    // fills with the values) shows up in pg_stat_activity and the server's logs, and must not carry it.
     const sameHash = proven.passwordHash === null ? 'password_hash is null' : "sha256(convert_to(password_hash, 'UTF8')) = decode(?, 'hex')";
     const held: unknown[] = await em.getConnection().execute(
       `with holder as (
@@ -89,7 +89,7 @@ export class SessionsService {
        select id from holder`,
       [
         proven.userId,
-        ...(proven.passwordHash === null ? [] : [createHash('sha256').update(proven.passwordHash, 'utf8').digest('hex')]),
+        ...(proven.passwordHash === null ? [] : [hashSecretToken(proven.passwordHash)]),
         proven.emailCanonical,
         ...(rehashed === undefined ? [] : [rehashed]),
         sessionId,
@@ -138,7 +138,7 @@ export class SessionsService {
        )
        select live.id as rotated_session_id, u.*
          from spent left join live on true left join users u on u.id = live.user_id`,
-      [tokenHash, cleaned.userAgent ?? null, cleaned.ip ?? null, hashSecretToken(refreshToken)],
+      [tokenHash, cleaned.userAgent, cleaned.ip, hashSecretToken(refreshToken)],
       'all',
       em.getTransactionContext(),
     );

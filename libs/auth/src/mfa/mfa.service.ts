@@ -112,7 +112,6 @@ export class MfaService {
     );
   }
 
-
   /** Runs `work` in a transaction holding the account's row, so two changes of the factor never interleave. */
   private inLockedAccount<T>(userId: string, work: (em: EntityManager, user: User) => Promise<T>): Promise<T> {
     return this.em.transactional(async (em) => {
