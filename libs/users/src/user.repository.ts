@@ -25,12 +25,9 @@ export class UserRepository extends EntityRepository<User> {
    * decides the password from what it reads (confirming an address) cannot lose a concurrent update.
    * It leaves FOR KEY SHARE (tokens, findByEmailHeld) unblocked. Call it inside a transaction.
    */
-  async findByIdLocked(id: string): Promise<User | null> {
-    const em = this.getEntityManager();
-    const held: Array<{ id: string }> = await em
-      .getConnection()
-      .execute('select id from users where id = ? for no key update', [id], 'all', em.getTransactionContext());
-    return held.length === 0 ? null : this.findOne({ id }, { refresh: true });
+  findByIdLocked(id: string): Promise<User | null> {
+    // The row whole, locked and mapped (em.map refreshes a loaded entity): one round trip.
+    return this.firstMapped('select * from users where id = ? for no key update', [id]);
   }
 
   /** The first row of a `select * from users …` in the caller's transaction, mapped to an entity, or null. */
