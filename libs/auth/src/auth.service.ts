@@ -510,8 +510,9 @@ export class AuthService {
   }
 
   /**
-   * Opens the session of a sign-in that passed every factor, in one unit of work with `before`
-   * (which may refuse it): the session and anything recorded with it commit together.
+   * Opens the session of an MFA sign-in's second step, in one unit of work with `before` (which may
+   * refuse it): the session and anything recorded with it commit together. A sign-in without MFA
+   * opens its session in one statement instead (SessionsService.startProven).
    */
   private async openSession(
     user: User,

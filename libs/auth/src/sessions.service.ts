@@ -109,7 +109,7 @@ export class SessionsService {
 
   /**
    * Spends a refresh token and returns its successor, with the session's id and its user's row
-   * (for UsersService.viewOf). The spend, the session's touch and the successor are ONE statement:
+   * (for userViewOfRow). The spend, the session's touch and the successor are ONE statement:
    * a refresh is the hottest write path, and each round trip to PostgreSQL costs the API a socket
    * write and a wake-up. The spend is an atomic UPDATE, so of many parallel refreshes with one token
    * exactly one wins. A token that was already spent means it leaked or a client raced itself: its
@@ -229,7 +229,7 @@ export class SessionsService {
 
   /**
    * The per-request check behind every bearer token, and the account it speaks for, in one
-   * statement: the row of `users` (as PostgreSQL returns it, for UsersService.viewOf) while the
+   * statement: the row of `users` (as PostgreSQL returns it, for userViewOfRow) while the
    * session is alive, else undefined. Sign-out therefore takes effect on the very next request.
    */
   async liveSessionUser(em: EntityManager, sessionId: string, userId: string): Promise<UserRow | undefined> {

@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { toUserView, User, userViewOfRow, type UserRow, type UserView } from './user.entity';
+import { toUserView, User, type UserView } from './user.entity';
 import { AccountGoneError } from './users.errors';
 
 /** A user the guard found signed in may have been deleted since; not an internal error. */
@@ -13,11 +13,6 @@ function existing(user: User | null): User {
 @Injectable()
 export class UsersService {
   constructor(private readonly em: EntityManager) {}
-
-  /** The public view of a row of `users` read by raw SQL (the bearer check reads the signed-in user with its session). */
-  viewOf(row: UserRow): UserView {
-    return userViewOfRow(row);
-  }
 
   /** Sets or clears (null) the display name of the signed-in user; the name is validated at the edge. */
   async rename(userId: string, name: string | null): Promise<UserView> {

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Patch, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AccountDeletionService, AccountExportService, JwtAuthGuard, type Principal, type SessionMeta } from '@accounts/auth';
-import { AccountActivityService, UsersService, type UserRow } from '@accounts/users';
+import { AccountActivityService, UsersService, userViewOfRow, type UserRow } from '@accounts/users';
 import { API_PREFIX } from '../api-prefix.constant';
 import { REAUTHENTICATION_PROBLEMS, REAUTHENTICATION_RULE } from '../auth/dto/field-rules.decorators';
 import { UserResponse } from '../auth/dto/responses.dto';
@@ -33,7 +33,7 @@ export class UsersController {
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserResponse })
   me(@SessionUser() user: UserRow) {
-    return { user: this.users.viewOf(user) };
+    return { user: userViewOfRow(user) };
   }
 
   @Patch('me')
