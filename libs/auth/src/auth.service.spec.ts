@@ -35,13 +35,14 @@ function build(options: { existing?: User | null; emailConfirmationRequired?: bo
     events: { record: jest.fn() },
     mfa: { issueChallenge: jest.fn().mockResolvedValue('mfa-token') },
     activity: { record: jest.fn(), recordApart: jest.fn(), insertFrom: jest.fn(() => activityRow) },
+    users: { findByEmail: jest.fn() },
     handover: { forgetPreviousHolder: jest.fn() },
   };
   const config = { emailConfirmationRequired: options.emailConfirmationRequired ?? false, confirmationTokenTtlMs: 60_000 };
   // The constructor's parameter types are the real classes; the fakes cover what the flows call.
   const Service = AuthService as unknown as new (...dependencies: unknown[]) => AuthService;
-  const { hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, mfa, activity, handover } = fakes;
-  const auth = new Service(em, hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, mfa, activity, handover, config);
+  const { hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, mfa, activity, users, handover } = fakes;
+  const auth = new Service(em, hasher, policy, sessions, accessTokens, tokens, outbox, limits, events, mfa, activity, users, handover, config);
   return { auth, em, tx, ...fakes };
 }
 
@@ -56,7 +57,7 @@ describe('AuthService', () => {
       hasher.verify.mockResolvedValue(true);
       const signedIn = await auth.login('ann@example.com', 'right password', meta);
       const proven = { userId: user.id, passwordHash: 'stored-hash', emailCanonical: 'ann@example.com' };
-      expect(sessions.startProven).toHaveBeenCalledWith(em, proven, meta, 'password', undefined, activityRow);
+      expect(sessions.startProven).toHaveBeenCalledWith(proven, meta, 'password', undefined, activityRow);
       expect(activity.insertFrom).toHaveBeenCalledWith('holder', 'signin.succeeded', meta);
       expect(limits.giveBack).toHaveBeenCalledWith('loginPerAccount', 'ann@example.com');
       expect(signedIn).toMatchObject({ accessToken: 'access', refreshToken: 'refresh', tokenType: 'Bearer', user: { email: 'ann@example.com' } });

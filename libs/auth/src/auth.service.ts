@@ -5,7 +5,7 @@ import { authConfig } from '@accounts/config';
 import { maskEmail } from '@accounts/mail/contract';
 import { OutboxService } from '@accounts/mail/outbox';
 import { InvalidTokenError, TokenPurpose, TokensService } from '@accounts/tokens';
-import { AccountActivityService, canonicalEmail, toUserView, User, userViewOfRow, type UserView } from '@accounts/users';
+import { AccountActivityService, canonicalEmail, toUserView, User, UsersService, userViewOfRow, type UserView } from '@accounts/users';
 import { AccessTokenService, type Principal } from './access-token.service';
 import {
   AuthenticationRequiredError,
@@ -79,6 +79,7 @@ export class AuthService {
     private readonly events: SecurityEvents,
     private readonly mfa: MfaFactor,
     private readonly activity: AccountActivityService,
+    private readonly users: UsersService,
     private readonly handover: AccountHandover,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
@@ -131,7 +132,7 @@ export class AuthService {
    */
   async login(email: string, password: string, meta: SessionMeta): Promise<SignedIn> {
     const account = canonicalEmail(email);
-    const read = await this.sessions.accountForSignIn(this.em, account);
+    const read = await this.sessions.accountForSignIn(account);
     const user = read.user ? this.em.map(User, read.user) : null;
     const key = this.signInKey(account, user, read.liveSessionIps, meta.ip);
     await this.limits.consume('loginPerAccount', key);
@@ -180,7 +181,7 @@ export class AuthService {
     }
     // The re-check, the rehash, the session, its first refresh token and the activity row: one
     // statement (startProven). It also refuses when MFA was turned on meanwhile.
-    const opened = await this.sessions.startProven(this.em, proven, meta, method, rehashed, this.activity.insertFrom('holder', 'signin.succeeded', meta));
+    const opened = await this.sessions.startProven(proven, meta, method, rehashed, this.activity.insertFrom('holder', 'signin.succeeded', meta));
     if (!opened) throw new InvalidCredentialsError();
     this.events.record('auth.signin.succeeded', { userId: user.id, sessionId: opened.sessionId, ip: meta.ip });
     return this.signedIn(toUserView(user), opened.sessionId, opened.refreshToken);
@@ -219,7 +220,7 @@ export class AuthService {
   }
 
   async refresh(refreshToken: string, meta: SessionMeta): Promise<SignedIn> {
-    const rotated = await this.sessions.rotate(this.em, refreshToken, meta);
+    const rotated = await this.sessions.rotate(refreshToken, meta);
     return this.signedIn(userViewOfRow(rotated.user), rotated.sessionId, rotated.refreshToken);
   }
 
@@ -303,9 +304,9 @@ export class AuthService {
     if (!(await this.mailAllowed(email))) return;
     // The hottest mailing path, so no transaction: one read, then ONE statement that supersedes the
     // older links, stores the new one and records the event that mails it (see issueAlone).
-    const user = await this.em.getRepository(User).findByEmail(email);
+    const user = await this.users.findByEmail(email);
     if (!user) return;
-    const issued = await this.tokens.issueAlone(this.em, user, TokenPurpose.PasswordReset, this.config.resetTokenTtlMs, (token) =>
+    const issued = await this.tokens.issueAlone(user, TokenPurpose.PasswordReset, this.config.resetTokenTtlMs, (token) =>
       this.outbox.insertFrom('holder', 'password.reset-requested', ({ seal }) => ({ ...recipient(user), resetToken: seal(token) })),
     );
     if (issued) this.outbox.committed();

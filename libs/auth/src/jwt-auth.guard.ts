@@ -1,4 +1,3 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { UserRow } from '@accounts/users';
 import { AccessTokenService, type Principal } from './access-token.service';
@@ -26,7 +25,6 @@ export class JwtAuthGuard implements CanActivate {
   constructor(
     private readonly accessTokens: AccessTokenService,
     private readonly sessions: SessionsService,
-    private readonly em: EntityManager,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -35,7 +33,7 @@ export class JwtAuthGuard implements CanActivate {
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     if (!match) throw new AuthenticationRequiredError();
     const principal = this.accessTokens.verify(match[1]);
-    const user = await this.sessions.liveSessionUser(this.em, principal.sessionId, principal.userId);
+    const user = await this.sessions.liveSessionUser(principal.sessionId, principal.userId);
     if (!user) throw new AuthenticationRequiredError();
     request.principal = principal;
     request.sessionUser = user;

@@ -20,7 +20,7 @@ const asEm = (fake: object) => fake as unknown as EntityManager;
 
 function service() {
   const events = { record: jest.fn() };
-  const sessions = new SessionsService(events as unknown as SecurityEvents, { refreshTokenTtlMs: 30 * DAY_MS } as never);
+  const sessions = new SessionsService(events as unknown as SecurityEvents, {} as never, { refreshTokenTtlMs: 30 * DAY_MS } as never);
   return { sessions, events };
 }
 

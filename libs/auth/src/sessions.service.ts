@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authConfig } from '@accounts/config';
 import { generateSecretToken, hashSecretToken } from '@accounts/tokens';
-import type { SqlFragment } from '@accounts/database';
+import { PreparedStatements, type SqlFragment } from '@accounts/database';
 import { cleanClientMeta, type User, type UserRow } from '@accounts/users';
 import { InvalidRefreshTokenError, SessionNotFoundError } from './auth.errors';
 import { RefreshToken } from './refresh-token.entity';
@@ -29,6 +29,7 @@ export interface SessionView {
 export class SessionsService {
   constructor(
     private readonly events: SecurityEvents,
+    private readonly prepared: PreparedStatements,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
@@ -59,7 +60,6 @@ export class SessionsService {
    * account no longer holds what was proven.
    */
   async startProven(
-    em: EntityManager,
     proven: { userId: string; passwordHash: string | null; emailCanonical: string },
     meta: SessionMeta,
     signInMethod: SignInMethod,
@@ -70,10 +70,10 @@ export class SessionsService {
     const refreshToken = generateSecretToken();
     const { userAgent, ip } = cleanClientMeta(meta);
     const rehash = rehashed === undefined ? '' : 'rehashed as (update users set password_hash = ? where id in (select id from holder)),';
-    // The hash is compared by its SHA-256 (hashSecretToken): the statement's text (which the driver
-    // fills with the values) shows up in pg_stat_activity and the server's logs, and must not carry it.
+    // The hash is compared by its SHA-256 (hashSecretToken): a statement's values can show up in the
+    // server's logs (a failing statement with its parameters), and must not carry it.
     const sameHash = proven.passwordHash === null ? 'password_hash is null' : "sha256(convert_to(password_hash, 'UTF8')) = decode(?, 'hex')";
-    const held: unknown[] = await em.getConnection().execute(
+    const held = await this.prepared.rows(
       `with holder as (
          select id from users
           where id = ? and ${sameHash} and email_canonical = ? and mfa_enabled_at is null
@@ -101,8 +101,6 @@ export class SessionsService {
         sessionId,
         ...alongside.params,
       ],
-      'all',
-      em.getTransactionContext(),
     );
     return held.length === 1 ? { sessionId, refreshToken } : null;
   }
@@ -115,13 +113,13 @@ export class SessionsService {
    * exactly one wins. A token that was already spent means it leaked or a client raced itself: its
    * whole session ends.
    */
-  async rotate(em: EntityManager, token: string, meta: SessionMeta): Promise<{ sessionId: string; user: UserRow; refreshToken: string }> {
+  async rotate(token: string, meta: SessionMeta): Promise<{ sessionId: string; user: UserRow; refreshToken: string }> {
     const tokenHash = hashSecretToken(token);
     const refreshToken = generateSecretToken();
     const cleaned = cleanClientMeta(meta);
     // No row: the token was not live (unknown, or spent before). A row without a session: it was
     // spent now, but its session had ended (revoked or past its absolute lifetime).
-    const rows: UserRow[] = await em.getConnection().execute(
+    const rows = await this.prepared.rows<UserRow>(
       `with spent as (
          update refresh_tokens set used_at = now()
           where token_hash = ? and used_at is null
@@ -139,10 +137,8 @@ export class SessionsService {
        select live.id as rotated_session_id, u.*
          from spent left join live on true left join users u on u.id = live.user_id`,
       [tokenHash, cleaned.userAgent, cleaned.ip, hashSecretToken(refreshToken)],
-      'all',
-      em.getTransactionContext(),
     );
-    if (rows.length === 0) await this.endReusedFamily(em, tokenHash);
+    if (rows.length === 0) await this.endReusedFamily(tokenHash);
     const [row] = rows;
     if (!row?.rotated_session_id) throw new InvalidRefreshTokenError();
     const { rotated_session_id: sessionId, ...user } = row;
@@ -150,14 +146,12 @@ export class SessionsService {
   }
 
   /** A spent token came back: the session it belonged to ends (a no-op for unknown tokens). */
-  private async endReusedFamily(em: EntityManager, tokenHash: string): Promise<void> {
-    const reused: Array<{ session_id: string }> = await em.getConnection().execute(
+  private async endReusedFamily(tokenHash: string): Promise<void> {
+    const reused = await this.prepared.rows<{ session_id: string }>(
       `with reused as (select session_id from refresh_tokens where token_hash = ?),
             ended as (update sessions set revoked_at = now() where id in (select session_id from reused) and revoked_at is null)
        select session_id from reused`,
       [tokenHash],
-      'all',
-      em.getTransactionContext(),
     );
     if (reused.length > 0) this.events.record('auth.refresh.reused', { sessionId: reused[0].session_id, action: 'session revoked' });
   }
@@ -232,12 +226,10 @@ export class SessionsService {
    * statement: the row of `users` (as PostgreSQL returns it, for userViewOfRow) while the
    * session is alive, else undefined. Sign-out therefore takes effect on the very next request.
    */
-  async liveSessionUser(em: EntityManager, sessionId: string, userId: string): Promise<UserRow | undefined> {
-    const rows: UserRow[] = await em.getConnection().execute(
+  async liveSessionUser(sessionId: string, userId: string): Promise<UserRow | undefined> {
+    const rows = await this.prepared.rows<UserRow>(
       'select u.* from sessions s join users u on u.id = s.user_id where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > now()',
       [sessionId, userId],
-      'all',
-      em.getTransactionContext(),
     );
     return rows[0];
   }
@@ -248,16 +240,14 @@ export class SessionsService {
    * whether the sign-in comes from a network of the owner's own (see AuthService.signInKey). An
    * unknown address runs the same statement and finds nothing.
    */
-  async accountForSignIn(em: EntityManager, emailCanonical: string): Promise<{ user: UserRow | undefined; liveSessionIps: string[] }> {
-    const rows: Array<UserRow & { live_session_ips: string[] }> = await em.getConnection().execute(
+  async accountForSignIn(emailCanonical: string): Promise<{ user: UserRow | undefined; liveSessionIps: string[] }> {
+    const rows = await this.prepared.rows<UserRow & { live_session_ips: string[] }>(
       `select u.*, array(
                 select distinct s.ip from sessions s
                  where s.user_id = u.id and s.revoked_at is null and s.expires_at > now() and s.ip is not null
                  limit 100) as live_session_ips
          from users u where u.email_canonical = ?`,
       [emailCanonical],
-      'all',
-      em.getTransactionContext(),
     );
     if (rows.length === 0) return { user: undefined, liveSessionIps: [] };
     const { live_session_ips: liveSessionIps, ...user } = rows[0];

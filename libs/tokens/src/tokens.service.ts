@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import type { SqlFragment } from '@accounts/database';
+import { PreparedStatements, type SqlFragment } from '@accounts/database';
 import type { User } from '@accounts/users';
 import { OneTimeToken, TokenPurpose } from './one-time-token.entity';
 import { generateSecretToken, hashSecretToken } from './secret-token.util';
@@ -39,6 +39,8 @@ const NEVER_SUPERSEDED: ReadonlySet<TokenPurpose> = new Set([TokenPurpose.EmailC
  */
 @Injectable()
 export class TokensService {
+  constructor(private readonly prepared: PreparedStatements) {}
+
   /**
    * Issues a token and supersedes every outstanding one of the same purpose (undo links excepted).
    * Returns the token itself; only its hash is stored. `passwordHash`, `email` and `emailConfirmed`
@@ -80,7 +82,6 @@ export class TokensService {
    * Returns the token, or null when the account is gone or moved.
    */
   async issueAlone(
-    em: EntityManager,
     user: Pick<User, 'id' | 'email'>,
     purpose: TokenPurpose,
     ttlMs: number,
@@ -94,7 +95,7 @@ export class TokensService {
            update one_time_tokens set used_at = now()
             where user_id in (select id from holder) and purpose = ? and used_at is null
          ),`;
-    const held: unknown[] = await em.getConnection().execute(
+    const held = await this.prepared.rows(
       `with holder as (
          select id from users where id = ? and email = ? for share
        ), ${supersede} issued as (
@@ -114,8 +115,6 @@ export class TokensService {
         new Date(Date.now() + ttlMs),
         ...also.params,
       ],
-      'all',
-      em.getTransactionContext(),
     );
     return held.length === 1 ? token : null;
   }

@@ -3,7 +3,7 @@ import { canonicalEmail } from './email.util';
 import type { User } from './user.entity';
 
 export class UserRepository extends EntityRepository<User> {
-  /** The account of an address: one plain statement, mapped like any read (forgot-password's hot path). */
+  /** The account of an address in the caller's transaction: one plain statement, mapped like any read. */
   findByEmail(email: string): Promise<User | null> {
     return this.firstMapped('select * from users where email_canonical = ?', [canonicalEmail(email)]);
   }
