@@ -8,8 +8,20 @@ import { connectionSettings, POOL_TIMING } from './connection.settings';
 /** More distinct texts than the hot paths have means a text varies with input: run it unnamed. */
 const MAX_NAMED_STATEMENTS = 100;
 
-/** SQLSTATE 0A000 as PostgreSQL raises it for "cached plan must not change result type". */
-const CACHED_PLAN_CHANGED = '0A000';
+/**
+ * Errors a statement prepared before a schema change can meet on its next run: "cached plan must
+ * not change result type" (0A000), a prepared statement gone (26000), and the analysis errors of
+ * class 42 (a parameter's type no longer matching its column's: 42804). All come before the
+ * statement does anything, so running it again is safe.
+ */
+function mayBeStale(error: DatabaseError): boolean {
+  return error.code === '0A000' || error.code === '26000' || error.code?.startsWith('42') === true;
+}
+
+/** The server ended the session: the connection is dead (class 08, 57P01-57P03 shutdowns, any FATAL). */
+function endsSession(error: DatabaseError): boolean {
+  return error.severity === 'FATAL' || error.severity === 'PANIC' || error.code?.startsWith('08') === true || error.code?.startsWith('57P') === true;
+}
 
 interface Statement {
   name: string | undefined;
@@ -62,29 +74,48 @@ export class PreparedStatements implements OnApplicationShutdown {
    * a fixed few per call site, never built from input: it names the prepared statement.
    */
   async rows<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
-    for (let attempt = 1; ; attempt++) {
-      const { name, text } = this.statementFor(sql);
-      const client = await this.connect();
-      try {
-        const result = await client.query<T & object>({ name, text, values: params as unknown[] });
-        client.release();
-        return result.rows;
-      } catch (error) {
-        // A server-side error leaves a connection usable; anything else (a lost socket) does not.
-        client.release(error instanceof DatabaseError ? undefined : (error as Error));
-        // A migration changed a table under a prepared `select *`, and PostgreSQL refused before
-        // running anything: every statement is prepared anew, under new names, on any connection.
-        if (error instanceof DatabaseError && error.code === CACHED_PLAN_CHANGED && attempt === 1) {
-          this.forgetStatements();
-          continue;
-        }
-        throw this.orm.em.getDriver().convertException(error as Error);
-      }
+    const statement = this.statementFor(sql);
+    const values = params as unknown[];
+    try {
+      return await this.run<T>({ name: statement.name, text: statement.text, values });
+    } catch (error) {
+      if (statement.name === undefined || !(error instanceof DatabaseError && mayBeStale(error))) throw this.converted(error);
+    }
+    // Refused before running anything, maybe because a migration changed a table under a prepared
+    // statement (its result or parameter types). Parsed afresh, unnamed: if that runs, the named
+    // statements are stale, and all are prepared anew under new names.
+    try {
+      const rows = await this.run<T>({ name: undefined, text: statement.text, values });
+      this.forgetStatements();
+      return rows;
+    } catch (error) {
+      throw this.converted(error);
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.pool.end();
+  }
+
+  private async run<T>(query: { name: string | undefined; text: string; values: unknown[] }): Promise<T[]> {
+    const client = await this.connect();
+    try {
+      const result = await client.query<T & object>(query);
+      client.release();
+      return result.rows;
+    } catch (error) {
+      // Only an error of the statement itself leaves the connection usable: not a lost socket,
+      // not a server that ended the session (FATAL: shut down, backend terminated).
+      client.release(error instanceof DatabaseError && !endsSession(error) ? undefined : (error as Error));
+      throw error;
+    }
+  }
+
+  /** As MikroORM's own queries fail: its exception for a server's error; no answer is an unavailable database. */
+  private converted(error: unknown): Error {
+    if (error instanceof ConnectionException) return error;
+    if (!(error instanceof DatabaseError)) return new ConnectionException(error as Error);
+    return this.orm.em.getDriver().convertException(error);
   }
 
   private async connect(): Promise<PoolClient> {
