@@ -12,7 +12,7 @@ import { serveDocs } from './ops/docs/openapi.docs';
 import { parseJsonBody } from './http/json-body.parser';
 import { problem } from './http/problem.document';
 import { sendProblem } from './http/problem-details.filter';
-import { echoRequestId, requestIdFor } from './http/request-logging.config';
+import { ApiLogController, echoRequestId, requestIdFor, requestLogger } from './http/request-logging.config';
 import { countHttpRequests } from './ops/metrics/http.metrics';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -36,6 +36,9 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     // The caller's X-Request-Id when sane, else a UUID; echoed, and on every log line of the request.
     genReqId: requestIdFor,
     requestIdHeader: false,
+    // The request's logger, and its one line (ApiLogController).
+    loggerInstance: requestLogger(app_.logLevel),
+    logController: new ApiLogController(),
     // Errors the router raises before Nest sees the request leave as problem documents too.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) =>
       error.code === 'FST_ERR_MAX_PARAM_LENGTH'

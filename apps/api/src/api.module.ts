@@ -20,7 +20,6 @@ import { AuthHttpModule } from './auth/auth-http.module';
 import { QueueDashboardModule } from './ops/dashboard/queue-dashboard.module';
 import { HealthModule } from './ops/health/health.module';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
-import { apiRequestLogging } from './http/request-logging.config';
 import { createValidationPipe } from './http/validation.pipe';
 import { MetricsModule } from './ops/metrics/metrics.module';
 import { UsersHttpModule } from './users/users-http.module';
@@ -33,7 +32,7 @@ export const API_CONFIG = [appConfig, httpConfig, databaseConfig, queueConfig, a
 @Module({
   imports: [
     configModuleFor(API_CONFIG),
-    loggingModuleFor('api', apiRequestLogging),
+    loggingModuleFor('api'),
     DatabaseModule,
     MailQueueModule,
     AuthHttpModule,

@@ -13,7 +13,7 @@ export class JobLogContext {
   private readonly root: Logger;
 
   constructor(@Inject(PARAMS_PROVIDER_TOKEN) params: Params) {
-    // loggingModuleFor() hands pino-http the process's root logger.
+    // loggingModuleFor() hands nestjs-pino the process's root logger.
     this.root = (params.pinoHttp as { logger: Logger }).logger;
   }
 

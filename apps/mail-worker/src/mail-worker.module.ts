@@ -21,7 +21,7 @@ export const MAIL_WORKER_CONFIG = [appConfig, queueConfig, mailConfig, payloadCo
   imports: [
     configModuleFor(MAIL_WORKER_CONFIG),
     // Its HTTP port only answers probes and scrapes: no request lines; job lines carry their event.
-    loggingModuleFor('mail-worker', () => ({ autoLogging: false })),
+    loggingModuleFor('mail-worker'),
     TerminusModule.forRoot({ errorLogStyle: 'json' }),
     BullModule.forRootAsync({
       inject: [queueConfig.KEY],

@@ -3,7 +3,6 @@ import type { DynamicModule } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import pino, { type Logger } from 'pino';
-import type { Options as HttpLoggingOptions } from 'pino-http';
 import { appConfig } from './app.config';
 import { logUncaughtExceptions, sharedLogDestination } from './log.destination';
 
@@ -42,15 +41,17 @@ export function createRootLogger(app: string, level: ConfigType<typeof appConfig
 }
 
 /**
- * nestjs-pino for one process, at LOG_LEVEL. `http` gives pino-http's options (serializers, which
- * requests are logged), fresh for each app since pino-http rewrites them. Lines logged while a
- * request (or, in the worker, a job) is handled carry its context.
+ * nestjs-pino for one process, at LOG_LEVEL. Lines logged while a request is handled carry its id:
+ * they go to the child logger Fastify made for the request (`request.log`, see the API's
+ * request-logging.config.ts), which nestjs-pino's middleware puts in the request's context; a
+ * job's lines in the worker carry its event likewise (JobLogContext). Other lines go to the root.
  */
-export function loggingModuleFor(app: string, http: () => HttpLoggingOptions = () => ({})): DynamicModule {
+export function loggingModuleFor(app: string): DynamicModule {
   return LoggerModule.forRootAsync({
     inject: [appConfig.KEY],
     useFactory: (config: ConfigType<typeof appConfig>) => ({
-      pinoHttp: { ...http(), logger: createRootLogger(app, config.logLevel) },
+      pinoHttp: { logger: createRootLogger(app, config.logLevel) },
+      useExisting: true,
     }),
   });
 }

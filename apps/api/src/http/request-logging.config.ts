@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Options as HttpLoggingOptions } from 'pino-http';
+import type { ConfigType } from '@nestjs/config';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { appConfig, createRootLogger } from '@accounts/config';
 
 /** What a caller's X-Request-Id may be for us to keep it: short, and nothing that could forge a log line. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -23,11 +26,6 @@ export function echoRequestId(app: NestFastifyApplication): void {
   });
 }
 
-/** The URL as received: middleware may have trimmed `url` to what follows its mount path. */
-function urlOf(request: IncomingMessage): string | undefined {
-  return (request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url;
-}
-
 /** The path alone: query strings can carry tokens (`/reset-password?token=…`), so none is logged. */
 export function pathOf(url: string | undefined): string {
   if (url === undefined) return '';
@@ -35,27 +33,46 @@ export function pathOf(url: string | undefined): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-interface SerializedRequest {
-  id: string;
-  method: string;
-  url: string;
-  raw: IncomingMessage & { ip?: string };
+/**
+ * Fastify's own request logging, as the API wants it: `request.log`, the child logger Fastify makes
+ * for each request, carries the request id as `requestId` (nestjs-pino hands it to every class
+ * that logs while the request is handled), and each request gets one line when its answer has gone
+ * (method, path, status, time) instead of Fastify's two. No headers (Authorization, Cookie), no
+ * query strings and no bodies are ever logged; probes and scrapes get no line. It replaces
+ * pino-http, whose two child loggers and three listeners per request cost the cheapest request
+ * (GET /users/me) about a quarter of its CPU.
+ */
+export class ApiLogController extends LogController {
+  constructor() {
+    super({ requestIdLogLabel: 'requestId' });
+  }
+
+  override isLogDisabled(request: FastifyRequest): boolean {
+    return QUIET_PATHS.test(pathOf(request.originalUrl));
+  }
+
+  override incomingRequest(): void {
+    // The line when the answer has gone says it all.
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    const { method } = request;
+    const path = pathOf(request.originalUrl);
+    const status = reply.statusCode;
+    const responseTime = Math.round(reply.elapsedTime);
+    const fields = { req: request, res: reply, responseTime };
+    if (error || status >= 500) request.log.error(fields, `${method} ${path} ${status} failed`);
+    else request.log.info(fields, `${method} ${path} ${status} in ${responseTime} ms`);
+  }
 }
 
 /**
- * pino-http for the API: one line per request (method, path, status, time) and the request id on
- * every line logged while it is handled. No headers (Authorization, Cookie), no query strings
- * and no bodies are ever logged. A fresh object per app: pino-http rewrites the options it gets.
+ * The API's root logger as Fastify gets it, with how a request shows on a line (`req`): method,
+ * path and client address, never a header or the query string.
  */
-export const apiRequestLogging = (): HttpLoggingOptions => ({
-  quietReqLogger: true,
-  customAttributeKeys: { reqId: 'requestId' },
-  autoLogging: { ignore: (request) => QUIET_PATHS.test(pathOf(urlOf(request))) },
-  serializers: {
-    req: (request: SerializedRequest) => ({ method: request.method, url: pathOf(request.url), ip: request.raw?.ip }),
-    res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
-  },
-  customLogLevel: (_request, response, error) => (error || response.statusCode >= 500 ? 'error' : 'info'),
-  customSuccessMessage: (request, response, ms) => `${request.method} ${pathOf(urlOf(request))} ${response.statusCode} in ${ms} ms`,
-  customErrorMessage: (request, response) => `${request.method} ${pathOf(urlOf(request))} ${response.statusCode} failed`,
-});
+export function requestLogger(level: ConfigType<typeof appConfig>['logLevel']): Logger {
+  return createRootLogger('api', level).child({}, {
+    serializers: { req: (request: FastifyRequest) => ({ method: request.method, url: pathOf(request.originalUrl), ip: request.ip }) },
+  });
+}
