@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { StdoutCapture } from '../support/ops';
 import { waitUntil } from '../support/polling';
 import { rawRequest } from '../support/raw-http';
@@ -87,6 +89,35 @@ describe('ops: request ids and structured logs', () => {
     expect(page.msg).toMatch(/^GET \/reset-password \d{3} in/);
     expect(capture.text).not.toContain(token);
     expect(capture.lines().filter((line) => line.requestId === probeId)).toEqual([]);
+  });
+
+  it('writes a line for a request whose client went away before the answer', async () => {
+    const requestId = `abandoned-${Date.now()}`;
+    const { port } = new URL(stack.api.baseUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // Half a body, then gone: the API never answers this one.
+    socket.write(`POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\nX-Request-Id: ${requestId}\r\n\r\n{"email":`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    await waitUntil(() => capture.lines().some((line) => line.requestId === requestId), 5_000, 'the abandoned request line');
+    const line = capture.lines().find((candidate) => candidate.requestId === requestId)!;
+    expect(line).toMatchObject({ level: 'info', msg: expect.stringMatching(/^POST \/api\/v1\/auth\/login abandoned by the client after \d+ ms$/), req: { method: 'POST', url: '/api/v1/auth/login' } });
+  });
+
+  it("logs what the worker says while it answers a probe (a failed readiness check)", async () => {
+    const broken = await startStack({ withoutWorker: true, env: { LOG_LEVEL: 'info' } });
+    try {
+      await broken.startWorker({ SMTP_URL: 'smtp://127.0.0.1:1' });
+      const { port } = broken.worker!.getHttpServer().address() as AddressInfo;
+      const before = capture.lines().length;
+      expect((await rawRequest(`http://127.0.0.1:${port}`, 'GET', '/health/ready')).status).toBe(503);
+      await waitUntil(() => capture.lines().slice(before).some((line) => line.app === 'mail-worker' && line.level === 'error'), 5_000, "the worker's line");
+      const failed = capture.lines().slice(before).find((line) => line.app === 'mail-worker' && line.level === 'error')!;
+      expect(failed).toMatchObject({ msg: expect.stringMatching(/Health Check has failed/), requestId: expect.any(String) });
+    } finally {
+      await broken.close();
+    }
   });
 
   it("starts without Nest's route table outside development, keeping its other start-up lines", async () => {

@@ -12,7 +12,7 @@ import { serveDocs } from './ops/docs/openapi.docs';
 import { parseJsonBody } from './http/json-body.parser';
 import { problem } from './http/problem.document';
 import { sendProblem } from './http/problem-details.filter';
-import { ApiLogController, echoRequestId, requestIdFor, requestLogger } from './http/request-logging.config';
+import { ApiLogController, echoRequestId, logAbandonedRequests, requestIdFor, requestLogger } from './http/request-logging.config';
 import { countHttpRequests } from './ops/metrics/http.metrics';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -53,6 +53,7 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
   adapter.getInstance().addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, parseJsonBody);
   // Before every other hook, so refusals carry their request id and are counted too.
   echoRequestId(app);
+  logAbandonedRequests(app);
   countHttpRequests(app);
 
   await app.register(helmet, {

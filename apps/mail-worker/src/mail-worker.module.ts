@@ -20,7 +20,7 @@ export const MAIL_WORKER_CONFIG = [appConfig, queueConfig, mailConfig, payloadCo
 @Module({
   imports: [
     configModuleFor(MAIL_WORKER_CONFIG),
-    // Its HTTP port only answers probes and scrapes: no request lines; job lines carry their event.
+    // Job lines carry their event (JobLogContext).
     loggingModuleFor('mail-worker'),
     TerminusModule.forRoot({ errorLogStyle: 'json' }),
     BullModule.forRootAsync({

@@ -1,6 +1,7 @@
 import type { ConfigType } from '@nestjs/config';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ConfigError, createNestApp, mailConfig, queueConfig, serveMetrics, validateConfig } from '@accounts/config';
+import { LogController } from 'fastify';
+import { appConfig, ConfigError, createNestApp, createRootLogger, mailConfig, queueConfig, serveMetrics, validateConfig } from '@accounts/config';
 import { TemplateError } from '@accounts/mail/delivery';
 import { assertRedisReachable, RedisUnavailableError } from '@accounts/redis';
 import { MAIL_WORKER_CONFIG, MailWorkerModule } from './mail-worker.module';
@@ -13,7 +14,13 @@ import { MailMetrics } from './mail.metrics';
  */
 export async function createMailWorker(): Promise<NestFastifyApplication> {
   await preflight();
-  const app = await createNestApp<NestFastifyApplication>(MailWorkerModule, new FastifyAdapter());
+  const adapter = new FastifyAdapter({
+    // Its HTTP port only answers probes and scrapes: no request lines. What is logged while one is
+    // answered (a failed health check) goes through the request's logger (see loggingModuleFor).
+    loggerInstance: createRootLogger('mail-worker', appConfig().logLevel),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+  });
+  const app = await createNestApp<NestFastifyApplication>(MailWorkerModule, adapter);
   serveMetrics(app.getHttpAdapter().getInstance(), app.get(MailMetrics).registry);
   await app.listen(app.get<ConfigType<typeof mailConfig>>(mailConfig.KEY).port, '0.0.0.0');
   return app;

@@ -22,8 +22,10 @@ export interface SessionView {
 }
 
 /**
- * Sessions and their refresh-token families: start, rotate, revoke, check. Every method works in
- * the caller's unit of work: it takes the caller's entity manager and never uses one of its own.
+ * Sessions and their refresh-token families: start, rotate, revoke, check. A method that takes an
+ * entity manager works in the caller's unit of work and never uses one of its own; the hot paths'
+ * single statements (startProven, rotate, liveSessionUser, accountForSignIn) take none: each runs
+ * on its own, prepared (PreparedStatements).
  */
 @Injectable()
 export class SessionsService {

@@ -42,9 +42,10 @@ export function createRootLogger(app: string, level: ConfigType<typeof appConfig
 
 /**
  * nestjs-pino for one process, at LOG_LEVEL. Lines logged while a request is handled carry its id:
- * they go to the child logger Fastify made for the request (`request.log`, see the API's
- * request-logging.config.ts), which nestjs-pino's middleware puts in the request's context; a
- * job's lines in the worker carry its event likewise (JobLogContext). Other lines go to the root.
+ * they go to the child logger Fastify made for the request (`request.log`), which nestjs-pino's
+ * middleware puts in the request's context, so each app gives its FastifyAdapter a root logger
+ * (`loggerInstance`; the API's request lines: apps/api/src/http/request-logging.config.ts). A job's
+ * lines in the worker carry its event likewise (JobLogContext). Other lines go to the root.
  */
 export function loggingModuleFor(app: string): DynamicModule {
   return LoggerModule.forRootAsync({

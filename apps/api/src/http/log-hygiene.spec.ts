@@ -1,5 +1,6 @@
 import { DriverException } from '@mikro-orm/core';
 import { describeForLog } from './problem-details.filter';
+import { withoutQueryStrings } from './request-logging.config';
 import { tooDeeplyNested } from './validation.pipe';
 
 describe('describeForLog', () => {
@@ -33,5 +34,13 @@ describe('tooDeeplyNested', () => {
     expect(tooDeeplyNested({ email: 'a@example.com', password: 'p' })).toBeUndefined();
     expect(tooDeeplyNested({ a: { b: { c: 1 } } })).toBeUndefined();
     expect(tooDeeplyNested('text')).toBeUndefined();
+  });
+});
+
+describe('withoutQueryStrings', () => {
+  it("cuts the query strings out of Fastify's own messages, which quote the URL as received", () => {
+    const message = 'Reply was already sent, did you forget to "return reply" in the "/reset-password?token=SECRET-TOKEN_1" (GET) route?';
+    expect(withoutQueryStrings(message)).toBe('Reply was already sent, did you forget to "return reply" in the "/reset-password" (GET) route?');
+    expect(withoutQueryStrings('GET /auth/oidc/corp/callback?code=abc&state=def failed')).toBe('GET /auth/oidc/corp/callback failed');
   });
 });

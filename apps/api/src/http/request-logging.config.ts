@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ConfigType } from '@nestjs/config';
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { appConfig, createRootLogger } from '@accounts/config';
+import { describeForLog } from './problem-details.filter';
 
 /** What a caller's X-Request-Id may be for us to keep it: short, and nothing that could forge a log line. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -56,6 +58,7 @@ export class ApiLogController extends LogController {
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (pending.get(request.raw.socket) === reply) pending.delete(request.raw.socket);
     if (this.isLogDisabled(request)) return;
     const { method } = request;
     const path = pathOf(request.originalUrl);
@@ -68,11 +71,55 @@ export class ApiLogController extends LogController {
 }
 
 /**
+ * The answer each connection is working on, so that a connection closing first can name its
+ * request. One listener per connection rather than per request: a keep-alive connection carries
+ * many requests, and a listener per request cost the read ~5 %.
+ */
+const pending = new WeakMap<Socket, FastifyReply>();
+const watched = new WeakSet<Socket>();
+
+/**
+ * A request whose client went away before its answer was sent gets a line too: Fastify's own line
+ * (ApiLogController.requestCompleted) comes only once an answer has gone.
+ */
+export function logAbandonedRequests(app: NestFastifyApplication): void {
+  app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
+    const { socket } = request.raw;
+    pending.set(socket, reply);
+    if (!watched.has(socket)) {
+      watched.add(socket);
+      socket.once('close', () => {
+        const abandoned = pending.get(socket);
+        if (abandoned && !abandoned.raw.writableFinished) logAbandoned(abandoned);
+      });
+    }
+    done();
+  });
+}
+
+function logAbandoned(reply: FastifyReply): void {
+  const { request } = reply;
+  const path = pathOf(request.originalUrl);
+  if (QUIET_PATHS.test(path)) return;
+  const responseTime = Math.round(reply.elapsedTime);
+  request.log.info({ req: request, responseTime }, `${request.method} ${path} abandoned by the client after ${responseTime} ms`);
+}
+
+/** A text with every query string cut out (`/reset-password?token=…` becomes `/reset-password`). */
+export function withoutQueryStrings(text: string): string {
+  return text.replace(/\?[^\s"'`)]+/g, '');
+}
+
+/**
  * The API's root logger as Fastify gets it, with how a request shows on a line (`req`): method,
- * path and client address, never a header or the query string.
+ * path and client address, never a header or the query string; and an error (`err`, on Fastify's
+ * own lines) as describeForLog tells it, without a statement, its values or a query string.
  */
 export function requestLogger(level: ConfigType<typeof appConfig>['logLevel']): Logger {
   return createRootLogger('api', level).child({}, {
-    serializers: { req: (request: FastifyRequest) => ({ method: request.method, url: pathOf(request.originalUrl), ip: request.ip }) },
+    serializers: {
+      req: (request: FastifyRequest) => ({ method: request.method, url: pathOf(request.originalUrl), ip: request.ip }),
+      err: (error: unknown) => withoutQueryStrings(describeForLog(error)),
+    },
   });
 }
