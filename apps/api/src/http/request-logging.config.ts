@@ -41,8 +41,8 @@ export function pathOf(url: string | undefined): string {
  * that logs while the request is handled), and each request gets one line when its answer has gone
  * (method, path, status, time) instead of Fastify's two. No headers (Authorization, Cookie), no
  * query strings and no bodies are ever logged; probes and scrapes get no line. It replaces
- * pino-http, whose two child loggers and three listeners per request cost the cheapest request
- * (GET /users/me) about a quarter of its CPU.
+ * pino-http, whose two child loggers and three listeners per request cost more than the line itself
+ * (docs/performance.md, round 4).
  */
 export class ApiLogController extends LogController {
   constructor() {
@@ -73,7 +73,7 @@ export class ApiLogController extends LogController {
 /**
  * The answer each connection is working on, so that a connection closing first can name its
  * request. One listener per connection rather than per request: a keep-alive connection carries
- * many requests, and a listener per request cost the read ~5 %.
+ * many requests, and a listener per request cost the read 5-10 %.
  */
 const pending = new WeakMap<Socket, FastifyReply>();
 const watched = new WeakSet<Socket>();
