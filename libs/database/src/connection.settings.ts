@@ -7,12 +7,13 @@ import { socketWithDeadlines } from './database.socket';
  * network is gone), so its socket is closed and the connection discarded. Idle connections leave
  * a pool before that deadline would close them.
  */
+const STATEMENT_MS = 4_000;
 export const POOL_TIMING = {
   acquireMs: 3_000,
   connectMs: 2_500,
-  statementMs: 4_000,
-  silenceMs: 5_000,
-  idleMs: 4_000,
+  statementMs: STATEMENT_MS,
+  silenceMs: STATEMENT_MS + 1_000,
+  idleMs: STATEMENT_MS,
 } as const;
 
 /** node-postgres settings of every connection the API opens, MikroORM's and the prepared statements'. */

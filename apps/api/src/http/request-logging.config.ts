@@ -35,6 +35,12 @@ export function pathOf(url: string | undefined): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
+/** The path a request's line shows, or undefined for probes and scrapes, which get none. */
+function loggedPath(request: FastifyRequest): string | undefined {
+  const path = pathOf(request.originalUrl);
+  return QUIET_PATHS.test(path) ? undefined : path;
+}
+
 /**
  * Fastify's own request logging, as the API wants it: `request.log`, the child logger Fastify makes
  * for each request, carries the request id as `requestId` (nestjs-pino hands it to every class
@@ -50,7 +56,7 @@ export class ApiLogController extends LogController {
   }
 
   override isLogDisabled(request: FastifyRequest): boolean {
-    return QUIET_PATHS.test(pathOf(request.originalUrl));
+    return loggedPath(request) === undefined;
   }
 
   override incomingRequest(): void {
@@ -59,9 +65,9 @@ export class ApiLogController extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (pending.get(request.raw.socket) === reply) pending.delete(request.raw.socket);
-    if (this.isLogDisabled(request)) return;
+    const path = loggedPath(request);
+    if (path === undefined) return;
     const { method } = request;
-    const path = pathOf(request.originalUrl);
     const status = reply.statusCode;
     const responseTime = Math.round(reply.elapsedTime);
     const fields = { req: request, res: reply, responseTime };
@@ -99,8 +105,8 @@ export function logAbandonedRequests(app: NestFastifyApplication): void {
 
 function logAbandoned(reply: FastifyReply): void {
   const { request } = reply;
-  const path = pathOf(request.originalUrl);
-  if (QUIET_PATHS.test(path)) return;
+  const path = loggedPath(request);
+  if (path === undefined) return;
   const responseTime = Math.round(reply.elapsedTime);
   request.log.info({ req: request, responseTime }, `${request.method} ${path} abandoned by the client after ${responseTime} ms`);
 }
